@@ -1,0 +1,9 @@
+// Command export is the Lambda entry point of ExportFunction; it only wires.
+package main
+
+import (
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/export"
+)
+
+func main() { lambdafn.Run(export.Build) }

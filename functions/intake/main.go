@@ -1,0 +1,9 @@
+// Command intake is the Lambda entry point of IntakeFunction; it only wires.
+package main
+
+import (
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
+)
+
+func main() { lambdafn.Run(intake.Build) }

@@ -1,0 +1,9 @@
+// Command search is the Lambda entry point of SearchFunction; it only wires.
+package main
+
+import (
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/search"
+)
+
+func main() { lambdafn.Run(search.Build) }

@@ -1,0 +1,50 @@
+// Package indexing is the domain of keeping the identifier index equal to
+// the leads bucket: object changes, their order, and what applying one
+// means.
+package indexing
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ObjectChange is one created, replaced or removed object version.
+type ObjectChange struct {
+	Bucket    string
+	Key       string
+	VersionID string
+	// Sequencer is S3's order of the changes of one key (see Later).
+	Sequencer string
+	Removed   bool
+	Size      int64
+	ETag      string
+	EventName string
+	EventTime time.Time
+}
+
+// Later reports whether sequencer a is later than b. S3 sequencers are hex
+// strings of varying length; they compare after left-padding to one length.
+func Later(a, b string) bool {
+	return PadSequencer(a) > PadSequencer(b)
+}
+
+// SequencerWidth is the fixed width sequencers are padded to for storage, so
+// that a string comparison in a condition expression orders them.
+const SequencerWidth = 32
+
+// PadSequencer left-pads s with zeros to SequencerWidth and upper-cases it.
+func PadSequencer(s string) string {
+	s = strings.ToUpper(s)
+	if len(s) >= SequencerWidth {
+		return s
+	}
+	return strings.Repeat("0", SequencerWidth-len(s)) + s
+}
+
+// Recorder records object changes. RecordChange returns applied=false, and
+// no error, for a change that is not later than the one already recorded for
+// its key (a duplicate or out-of-order notification).
+type Recorder interface {
+	RecordChange(ctx context.Context, c ObjectChange) (applied bool, err error)
+}

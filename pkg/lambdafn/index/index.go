@@ -1,0 +1,127 @@
+// Package index is IndexFunction: S3 change notifications of the leads
+// bucket, delivered through SQS, become object changes applied in S3's
+// order. A failed record is reported alone (SQS partial batch response), so
+// only it is retried and, after the queue's last try, dead-lettered.
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Config is IndexFunction's environment.
+type Config struct {
+	IndexTable  string
+	LeadsBucket string
+}
+
+// ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an unset
+// variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	v, err := lambdafn.Require(getenv, "INDEX_TABLE", "LEADS_BUCKET")
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{IndexTable: v[0], LeadsBucket: v[1]}, nil
+}
+
+// Build is IndexFunction's lambdafn.Builder.
+func Build(_ context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable)).Handle, nil
+}
+
+// Handler applies the object changes of SQS-delivered S3 events.
+type Handler struct {
+	changes indexing.Recorder
+}
+
+// New returns a Handler recording changes in r.
+func New(r indexing.Recorder) *Handler { return &Handler{changes: r} }
+
+// Handle applies every record of the batch and reports the ones that failed.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	requestID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
+	for _, msg := range ev.Records {
+		if err := h.message(ctx, msg.Body); err != nil {
+			slog.ErrorContext(ctx, "index record failed", "requestId", requestID, "messageId", msg.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) message(ctx context.Context, body string) error {
+	changes, err := Changes(body)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		applied, err := h.changes.RecordChange(ctx, c)
+		if err != nil {
+			return err
+		}
+		slog.InfoContext(ctx, "object change", "bucket", c.Bucket, "key", c.Key, "versionId", c.VersionID,
+			"event", c.EventName, "sequencer", c.Sequencer, "applied", applied)
+	}
+	return nil
+}
+
+// Changes reads an SQS message body holding an S3 event notification. S3's
+// test event (sent when notifications are configured) yields no change. It
+// returns a *veil.ValidationError for a body that is not an S3 event.
+func Changes(body string) ([]indexing.ObjectChange, error) {
+	var probe struct {
+		Event string `json:"Event"`
+	}
+	if err := json.Unmarshal([]byte(body), &probe); err != nil {
+		return nil, veil.Invalid("body", "not JSON")
+	}
+	if probe.Event == "s3:TestEvent" {
+		return nil, nil
+	}
+	var ev events.S3Event
+	if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		return nil, veil.Invalid("body", "not an S3 event notification")
+	}
+	if len(ev.Records) == 0 {
+		return nil, veil.Invalid("Records", "no records")
+	}
+	out := make([]indexing.ObjectChange, 0, len(ev.Records))
+	for i, r := range ev.Records {
+		key, err := url.QueryUnescape(r.S3.Object.Key)
+		if err != nil {
+			return nil, veil.Invalid(fmt.Sprintf("Records[%d].s3.object.key", i), "bad URL encoding")
+		}
+		if r.S3.Bucket.Name == "" || key == "" || r.S3.Object.Sequencer == "" {
+			return nil, veil.Invalid(fmt.Sprintf("Records[%d].s3", i), "bucket, key and sequencer are required")
+		}
+		out = append(out, indexing.ObjectChange{
+			Bucket: r.S3.Bucket.Name, Key: key, VersionID: r.S3.Object.VersionID,
+			Sequencer: r.S3.Object.Sequencer, Removed: strings.HasPrefix(r.EventName, "ObjectRemoved"),
+			Size: r.S3.Object.Size, ETag: r.S3.Object.ETag, EventName: r.EventName, EventTime: r.EventTime,
+		})
+	}
+	return out, nil
+}

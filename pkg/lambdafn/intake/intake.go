@@ -1,0 +1,206 @@
+// Package intake is IntakeFunction: the HTTP API's routes (staff console,
+// agent widget, consumer web form, external callers) and Amazon Connect's
+// contact-flow invocations. Every route names the roles that may call it;
+// errors become HTTP statuses in one table.
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Config is IntakeFunction's environment.
+type Config struct {
+	RequestsTable   string
+	StateMachineARN string
+}
+
+// ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
+// unset variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE", "STATE_MACHINE_ARN")
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{RequestsTable: v[0], StateMachineARN: v[1]}, nil
+}
+
+// Build is IntakeFunction's lambdafn.Builder.
+func Build(_ context.Context, _ aws.Config, getenv func(string) string) (any, error) {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg).Handle, nil
+}
+
+// route is one API route: who may call it and what it does.
+type route struct {
+	roles []auth.Role // empty: public (no authorizer on the route)
+	serve func(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error)
+}
+
+// Handler serves IntakeFunction's invocations.
+type Handler struct {
+	cfg    Config
+	routes map[string]route
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg}
+	h.routes = map[string]route{
+		"GET /me": {roles: auth.Roles, serve: h.me},
+	}
+	return h
+}
+
+// RouteKeys returns the route keys ("METHOD /path") the handler serves and
+// the roles allowed on each, for tests and for the template check.
+func (h *Handler) RouteKeys() map[string][]auth.Role {
+	out := make(map[string][]auth.Role, len(h.routes))
+	for k, r := range h.routes {
+		out[k] = r.roles
+	}
+	return out
+}
+
+// Handle accepts the two events IntakeFunction is invoked with: an API
+// Gateway HTTP API (payload 2.0) request, answered with an HTTP response, or
+// an Amazon Connect contact-flow event, answered with a flat string map. It
+// returns a *veil.ValidationError for an event of neither kind.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Name     string `json:"Name"`
+		RouteKey string `json:"routeKey"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, veil.Invalid("event", "not a JSON object")
+	}
+	switch {
+	case probe.Name == "ContactFlowEvent":
+		var ev events.ConnectEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, veil.Invalid("event", "malformed Amazon Connect event")
+		}
+		return h.HandleConnect(ctx, ev)
+	case probe.RouteKey != "":
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, veil.Invalid("event", "malformed API Gateway request")
+		}
+		return h.HandleHTTP(ctx, req), nil
+	}
+	return nil, veil.Invalid("event", "neither an API Gateway HTTP API request nor an Amazon Connect event")
+}
+
+// HandleConnect answers an Amazon Connect contact flow. The flow names what
+// it wants in Details.Parameters.action; "ping" lets an administrator check a
+// flow's wiring. It returns a *veil.ValidationError for an unknown action.
+func (h *Handler) HandleConnect(ctx context.Context, ev events.ConnectEvent) (map[string]string, error) {
+	action := ev.Details.Parameters["action"]
+	slog.InfoContext(ctx, "contact flow invocation", "requestId", requestID(ctx), "action", action,
+		"contactId", ev.Details.ContactData.ContactID)
+	switch action {
+	case "ping":
+		return map[string]string{"status": "ok"}, nil
+	}
+	return nil, veil.Invalid("Details.Parameters.action", "unsupported action")
+}
+
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
+
+// HandleHTTP answers one HTTP API request. A bad request is an HTTP status,
+// never an error.
+func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	requestID := requestID(ctx)
+	rt, ok := h.routes[req.RouteKey]
+	if !ok {
+		return respond(requestID, nil, fmt.Errorf("route %q: %w", req.RouteKey, veil.ErrNotFound))
+	}
+	var caller auth.Caller
+	if len(rt.roles) > 0 {
+		var claims map[string]string
+		if a := req.RequestContext.Authorizer; a != nil && a.JWT != nil {
+			claims = a.JWT.Claims
+		}
+		c, err := auth.FromClaims(claims)
+		if err == nil {
+			err = c.Require(rt.roles...)
+		}
+		if err != nil {
+			slog.InfoContext(ctx, "route refused", "requestId", requestID, "route", req.RouteKey, "reason", err)
+			return respond(requestID, nil, err)
+		}
+		caller = c
+	}
+	body, err := rt.serve(ctx, caller, req)
+	return respond(requestID, body, err)
+}
+
+func (h *Handler) me(_ context.Context, c auth.Caller, _ events.APIGatewayV2HTTPRequest) (any, error) {
+	return map[string]any{"subject": c.Subject, "roles": c.Roles}, nil
+}
+
+// Status returns the HTTP status for err: the one table from domain errors
+// to HTTP.
+func Status(err error) int {
+	var ve *veil.ValidationError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &ve):
+		return http.StatusBadRequest
+	case errors.Is(err, veil.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, veil.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, veil.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, veil.ErrConflict):
+		return http.StatusConflict
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func respond(requestID string, body any, err error) events.APIGatewayV2HTTPResponse {
+	status := Status(err)
+	if err != nil {
+		msg := http.StatusText(status)
+		var ve *veil.ValidationError
+		if errors.As(err, &ve) {
+			msg = ve.Error()
+		}
+		if status == http.StatusInternalServerError {
+			slog.Error("request failed", "requestId", requestID, "error", err)
+		}
+		body = map[string]any{"error": msg, "requestId": requestID}
+	}
+	b, mErr := json.Marshal(body)
+	if mErr != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"Internal Server Error"}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID},
+		Body:       string(b),
+	}
+}

@@ -1,0 +1,227 @@
+// Package lambdalocal runs Veil's Lambda handlers in process for the local
+// stack, reporting results and errors exactly as the Go runtime does on AWS
+// (errorType is the Go type name of the returned error), and serves the
+// Lambda Invoke API on the edge.
+package lambdalocal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/uuid"
+)
+
+// FunctionError is a handler's error as the Lambda service reports it.
+type FunctionError struct {
+	Type    string `json:"errorType"`
+	Message string `json:"errorMessage"`
+}
+
+// Error returns "Type: Message".
+func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
+
+// ErrFunctionNotFound is returned by Invoke for a name no function has.
+var ErrFunctionNotFound = errors.New("function not found")
+
+// Function is one registered handler.
+type Function struct {
+	Name    string
+	Timeout time.Duration
+	handler lambda.Handler
+}
+
+// Runtime holds the registered functions.
+type Runtime struct {
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+
+	mu  sync.RWMutex
+	fns map[string]*Function
+	wg  sync.WaitGroup
+}
+
+// New returns an empty runtime.
+func New(region, accountID string, logger *slog.Logger) *Runtime {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Runtime{Region: region, AccountID: accountID, Logger: logger, fns: map[string]*Function{}}
+}
+
+// Register adds a handler under name; handler is any function lambda.Start
+// accepts.
+func (r *Runtime) Register(name string, handler any, timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fns[name] = &Function{Name: name, Timeout: timeout, handler: lambda.NewHandler(handler)}
+}
+
+// Names returns the registered function names, sorted.
+func (r *Runtime) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.fns))
+	for n := range r.fns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ARN returns the function ARN of name.
+func (r *Runtime) ARN(name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.Region, r.AccountID, name)
+}
+
+// lookup accepts a name, a partial ARN (account:function:name) or a full ARN,
+// with or without a qualifier.
+func (r *Runtime) lookup(ref string) (*Function, bool) {
+	name := ref
+	if i := strings.Index(ref, "function:"); i >= 0 {
+		name = ref[i+len("function:"):]
+	}
+	name, _, _ = strings.Cut(name, ":")
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	f, ok := r.fns[name]
+	return f, ok
+}
+
+// Invoke runs the function named by ref (name or ARN) with payload and
+// returns its JSON result. A handler error or panic comes back as
+// *FunctionError; an unknown function as ErrFunctionNotFound.
+func (r *Runtime) Invoke(ctx context.Context, ref string, payload []byte) (out []byte, err error) {
+	f, ok := r.lookup(ref)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, ref)
+	}
+	requestID := uuid.NewString()
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       requestID,
+		InvokedFunctionArn: r.ARN(f.Name),
+	})
+	defer func() {
+		if p := recover(); p != nil {
+			err = &FunctionError{Type: errorType(p), Message: fmt.Sprint(p)}
+		}
+		if err != nil {
+			r.Logger.Warn("function error", "function", f.Name, "requestId", requestID, "error", err)
+		}
+	}()
+	out, err = f.handler.Invoke(ctx, payload)
+	if err != nil {
+		return nil, toFunctionError(err)
+	}
+	return out, nil
+}
+
+// InvokeAsync runs the function in the background, as an Event invocation.
+func (r *Runtime) InvokeAsync(ref string, payload []byte) error {
+	if _, ok := r.lookup(ref); !ok {
+		return fmt.Errorf("%w: %s", ErrFunctionNotFound, ref)
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		_, _ = r.Invoke(context.Background(), ref, payload)
+	}()
+	return nil
+}
+
+// Wait returns when every asynchronous invocation has finished.
+func (r *Runtime) Wait() { r.wg.Wait() }
+
+func toFunctionError(err error) *FunctionError {
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &FunctionError{Type: errorType(err), Message: err.Error()}
+}
+
+// errorType names an error as aws-lambda-go does: the name of its Go type,
+// through one pointer.
+func errorType(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "nil"
+	}
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}
+
+// ServeHTTP serves the Lambda Invoke API:
+// POST /2015-03-31/functions/{name}/invocations.
+func (r *Runtime) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rest, ok := strings.CutPrefix(req.URL.Path, "/2015-03-31/functions/")
+	name, tail, _ := strings.Cut(rest, "/")
+	if !ok || tail != "invocations" || req.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "unsupported Lambda operation "+req.Method+" "+req.URL.Path)
+		return
+	}
+	payload, err := io.ReadAll(io.LimitReader(req.Body, 6<<20+1))
+	if err != nil || len(payload) > 6<<20 {
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "request payload exceeds 6 MB")
+		return
+	}
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	if !json.Valid(payload) {
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not parse request body into json")
+		return
+	}
+	if _, ok := r.lookup(name); !ok {
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+r.ARN(name))
+		return
+	}
+	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	switch req.Header.Get("X-Amz-Invocation-Type") {
+	case "Event":
+		_ = r.InvokeAsync(name, payload)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	case "DryRun":
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	out, err := r.Invoke(req.Context(), name, payload)
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		out, _ = json.Marshal(fe)
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", typ)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "Message": msg, "message": msg})
+}

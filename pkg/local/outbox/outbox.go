@@ -1,0 +1,97 @@
+// Package outbox is the local stack's email and SMS: SES v2 SendEmail and
+// SNS Publish calls become one JSON file each in a folder, so a developer
+// can read what a consumer would have received.
+package outbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Message is one file of the outbox.
+type Message struct {
+	Channel string    `json:"channel"` // "email" or "sms"
+	To      string    `json:"to"`
+	Subject string    `json:"subject,omitempty"`
+	Body    string    `json:"body"`
+	SentAt  time.Time `json:"sentAt"`
+}
+
+// Outbox writes messages into Dir.
+type Outbox struct{ Dir string }
+
+// Write stores m and returns its message ID.
+func (o Outbox) Write(m Message) (string, error) {
+	id := uuid.NewString()
+	m.SentAt = time.Now().UTC()
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return "", fmt.Errorf("outbox %s: %w", o.Dir, err)
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	name := fmt.Sprintf("%s-%s-%s.json", m.SentAt.Format("20060102T150405.000"), m.Channel, id[:8])
+	return id, os.WriteFile(filepath.Join(o.Dir, name), b, 0o600)
+}
+
+// SES serves SES v2's SendEmail (POST /v2/email/outbound-emails).
+func (o Outbox) SES() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v2/email/outbound-emails" {
+			http.Error(w, `{"message":"only SendEmail is served locally"}`, http.StatusNotFound)
+			return
+		}
+		var in struct {
+			Destination struct{ ToAddresses []string }
+			Content     struct {
+				Simple struct {
+					Subject struct{ Data string }
+					Body    struct{ Text, HTML struct{ Data string } }
+				}
+			}
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, `{"message":"malformed SendEmail body"}`, http.StatusBadRequest)
+			return
+		}
+		body := in.Content.Simple.Body.Text.Data
+		if body == "" {
+			body = in.Content.Simple.Body.HTML.Data
+		}
+		id, err := o.Write(Message{Channel: "email", To: strings.Join(in.Destination.ToAddresses, ","),
+			Subject: in.Content.Simple.Subject.Data, Body: body})
+		if err != nil {
+			http.Error(w, `{"message":"outbox write failed"}`, http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": id})
+	})
+}
+
+// SNS serves SNS's Publish (query protocol) to a phone number or topic.
+func (o Outbox) SNS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "Publish" {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>only Publish is served locally</Message></Error></ErrorResponse>`)
+			return
+		}
+		to := r.Form.Get("PhoneNumber")
+		if to == "" {
+			to = r.Form.Get("TopicArn")
+		}
+		id, err := o.Write(Message{Channel: "sms", To: to, Subject: r.Form.Get("Subject"), Body: r.Form.Get("Message")})
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
+	})
+}

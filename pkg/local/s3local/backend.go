@@ -1,0 +1,422 @@
+// Package s3local is the local stack's S3: gofakes3's versioned in-memory
+// backend, made durable by a journal of every mutation (replayed at start
+// with the same version-ID seed, so version IDs survive a restart), and
+// emitting the change notifications S3 sends to its event destinations.
+package s3local
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Notification is one object change as S3 reports it to an event
+// destination.
+type Notification struct {
+	EventName string // e.g. "ObjectCreated:Put", "ObjectRemoved:DeleteMarkerCreated"
+	Bucket    string
+	Key       string
+	Size      int64
+	ETag      string
+	VersionID string
+	// Sequencer orders the events of one key: a later change has a greater
+	// sequencer (compare after left-padding to equal length).
+	Sequencer string
+	Time      time.Time
+}
+
+// Backend is a gofakes3 backend (with versioning) that journals mutations
+// under Dir and calls Notify after every object change.
+type Backend struct {
+	*s3mem.Backend
+
+	mu      sync.Mutex
+	dir     string
+	journal *os.File
+	clock   *replayClock
+	notify  func(Notification)
+	lastSeq uint64
+}
+
+var (
+	_ gofakes3.Backend          = (*Backend)(nil)
+	_ gofakes3.VersionedBackend = (*Backend)(nil)
+)
+
+// Open loads the store under dir (created if missing; empty dir means memory
+// only) and returns it; notify may be nil. It returns an error if the
+// journal cannot be read or replayed.
+func Open(dir string, notify func(Notification)) (*Backend, error) {
+	b := &Backend{dir: dir, clock: &replayClock{}, notify: notify}
+	seed, err := b.loadSeed()
+	if err != nil {
+		return nil, err
+	}
+	b.Backend = s3mem.New(s3mem.WithVersionSeed(seed), s3mem.WithTimeSource(b.clock))
+	if dir == "" {
+		return b, nil
+	}
+	if err := b.replay(); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "journal.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("s3 journal: %w", err)
+	}
+	b.journal = f
+	return b, nil
+}
+
+// Close closes the journal.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.journal == nil {
+		return nil
+	}
+	err := b.journal.Close()
+	b.journal = nil
+	return err
+}
+
+func (b *Backend) loadSeed() (int64, error) {
+	var raw [8]byte
+	if b.dir == "" {
+		_, err := rand.Read(raw[:])
+		return int64(binary.LittleEndian.Uint64(raw[:]) >> 1), err
+	}
+	if err := os.MkdirAll(filepath.Join(b.dir, "blobs"), 0o700); err != nil {
+		return 0, fmt.Errorf("s3 store %s: %w", b.dir, err)
+	}
+	path := filepath.Join(b.dir, "seed")
+	if s, err := os.ReadFile(path); err == nil {
+		var seed int64
+		if _, err := fmt.Sscan(string(s), &seed); err != nil {
+			return 0, fmt.Errorf("s3 seed %s: %w", path, err)
+		}
+		return seed, nil
+	}
+	if _, err := rand.Read(raw[:]); err != nil {
+		return 0, err
+	}
+	seed := int64(binary.LittleEndian.Uint64(raw[:]) >> 1)
+	return seed, os.WriteFile(path, []byte(fmt.Sprint(seed)), 0o600)
+}
+
+// entry is one journaled mutation.
+type entry struct {
+	Op         string                            `json:"op"`
+	Time       time.Time                         `json:"time"`
+	Bucket     string                            `json:"bucket"`
+	Key        string                            `json:"key,omitempty"`
+	Meta       map[string]string                 `json:"meta,omitempty"`
+	Blob       string                            `json:"blob,omitempty"`
+	VersionID  string                            `json:"versionId,omitempty"`
+	Keys       []string                          `json:"keys,omitempty"`
+	Objects    []gofakes3.ObjectID               `json:"objects,omitempty"`
+	Versioning *gofakes3.VersioningConfiguration `json:"versioning,omitempty"`
+}
+
+func (b *Backend) replay() error {
+	f, err := os.Open(filepath.Join(b.dir, "journal.jsonl"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("s3 journal: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		var e entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			// A torn last line from a crash is the only way to get here; what
+			// came before it is whole.
+			return nil
+		}
+		b.clock.at = e.Time
+		if err := b.apply(e); err != nil {
+			return fmt.Errorf("s3 journal line %d (%s %s): %w", line, e.Op, e.Bucket, err)
+		}
+	}
+	b.clock.at = time.Time{}
+	return sc.Err()
+}
+
+func (b *Backend) apply(e entry) error {
+	var err error
+	switch e.Op {
+	case "CreateBucket":
+		err = b.Backend.CreateBucket(e.Bucket)
+	case "DeleteBucket":
+		err = b.Backend.DeleteBucket(e.Bucket)
+	case "ForceDeleteBucket":
+		err = b.Backend.ForceDeleteBucket(e.Bucket)
+	case "SetVersioning":
+		err = b.Backend.SetVersioningConfiguration(e.Bucket, *e.Versioning)
+	case "PutObject":
+		var body []byte
+		if body, err = os.ReadFile(filepath.Join(b.dir, "blobs", e.Blob)); err == nil {
+			_, err = b.Backend.PutObject(e.Bucket, e.Key, e.Meta, bytes.NewReader(body), int64(len(body)), nil)
+		}
+	case "DeleteObject":
+		_, err = b.Backend.DeleteObject(e.Bucket, e.Key)
+	case "DeleteMulti":
+		_, err = b.Backend.DeleteMulti(e.Bucket, e.Keys...)
+	case "DeleteObjectVersion":
+		_, err = b.Backend.DeleteObjectVersion(e.Bucket, e.Key, gofakes3.VersionID(e.VersionID))
+	case "DeleteMultiVersions":
+		_, err = b.Backend.DeleteMultiVersions(e.Bucket, e.Objects...)
+	default:
+		err = fmt.Errorf("unknown op %q", e.Op)
+	}
+	return err
+}
+
+// record appends e to the journal; the caller holds b.mu.
+func (b *Backend) record(e entry) error {
+	if b.journal == nil {
+		return nil
+	}
+	e.Time = b.clock.Now()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if _, err := b.journal.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("s3 journal: %w", err)
+	}
+	return nil
+}
+
+// sequencer returns a value greater than every earlier one, across restarts.
+func (b *Backend) sequencer() string {
+	n := uint64(time.Now().UnixNano())
+	if n <= b.lastSeq {
+		n = b.lastSeq + 1
+	}
+	b.lastSeq = n
+	return fmt.Sprintf("%018X", n)
+}
+
+func (b *Backend) emit(n Notification) {
+	if b.notify == nil {
+		return
+	}
+	n.Sequencer = b.sequencer()
+	n.Time = time.Now().UTC()
+	b.notify(n)
+}
+
+// CreateBucket creates a bucket; see gofakes3.Backend.
+func (b *Backend) CreateBucket(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.Backend.CreateBucket(name); err != nil {
+		return err
+	}
+	return b.record(entry{Op: "CreateBucket", Bucket: name})
+}
+
+// DeleteBucket deletes an empty bucket; see gofakes3.Backend.
+func (b *Backend) DeleteBucket(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.Backend.DeleteBucket(name); err != nil {
+		return err
+	}
+	return b.record(entry{Op: "DeleteBucket", Bucket: name})
+}
+
+// ForceDeleteBucket deletes a bucket and its contents; see gofakes3.Backend.
+func (b *Backend) ForceDeleteBucket(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.Backend.ForceDeleteBucket(name); err != nil {
+		return err
+	}
+	return b.record(entry{Op: "ForceDeleteBucket", Bucket: name})
+}
+
+// SetVersioningConfiguration sets a bucket's versioning; see
+// gofakes3.VersionedBackend.
+func (b *Backend) SetVersioningConfiguration(bucket string, v gofakes3.VersioningConfiguration) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.Backend.SetVersioningConfiguration(bucket, v); err != nil {
+		return err
+	}
+	return b.record(entry{Op: "SetVersioning", Bucket: bucket, Versioning: &v})
+}
+
+// PutObject stores an object and notifies ObjectCreated:Put; see
+// gofakes3.Backend.
+func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	body, err := io.ReadAll(input)
+	if err != nil {
+		return gofakes3.PutObjectResult{}, err
+	}
+	sum := sha256.Sum256(body)
+	blob := hex.EncodeToString(sum[:])
+	if b.dir != "" {
+		path := filepath.Join(b.dir, "blobs", blob)
+		if _, err := os.Stat(path); err != nil {
+			if err := writeFileAtomic(path, body); err != nil {
+				return gofakes3.PutObjectResult{}, err
+			}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), conditions)
+	if err != nil {
+		return res, err
+	}
+	if err := b.record(entry{Op: "PutObject", Bucket: bucket, Key: key, Meta: meta, Blob: blob}); err != nil {
+		return res, err
+	}
+	etag := md5.Sum(body)
+	b.emit(Notification{EventName: "ObjectCreated:Put", Bucket: bucket, Key: key, Size: int64(len(body)),
+		ETag: hex.EncodeToString(etag[:]), VersionID: string(res.VersionID)})
+	return res, nil
+}
+
+// CopyObject copies an object through PutObject, so the copy is journaled
+// and notified like any other write.
+func (b *Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	return gofakes3.CopyObject(b, srcBucket, srcKey, dstBucket, dstKey, meta)
+}
+
+// DeleteObject deletes an object (a delete marker in a versioned bucket) and
+// notifies ObjectRemoved; see gofakes3.Backend.
+func (b *Backend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	existed := b.exists(bucket, key)
+	res, err := b.Backend.DeleteObject(bucket, key)
+	if err != nil {
+		return res, err
+	}
+	if err := b.record(entry{Op: "DeleteObject", Bucket: bucket, Key: key}); err != nil {
+		return res, err
+	}
+	if existed {
+		b.emitRemoved(bucket, key, res)
+	}
+	return res, nil
+}
+
+// DeleteMulti deletes several objects and notifies each removal; see
+// gofakes3.Backend.
+func (b *Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	existed := map[string]bool{}
+	for _, k := range keys {
+		existed[k] = b.exists(bucket, k)
+	}
+	res, err := b.Backend.DeleteMulti(bucket, keys...)
+	if err != nil {
+		return res, err
+	}
+	if err := b.record(entry{Op: "DeleteMulti", Bucket: bucket, Keys: keys}); err != nil {
+		return res, err
+	}
+	v, _ := b.Backend.VersioningConfiguration(bucket)
+	for _, d := range res.Deleted {
+		if existed[d.Key] {
+			b.emitRemoved(bucket, d.Key, gofakes3.ObjectDeleteResult{IsDeleteMarker: v.Enabled(), VersionID: gofakes3.VersionID(d.VersionID)})
+		}
+	}
+	return res, nil
+}
+
+// DeleteObjectVersion permanently deletes one version and notifies
+// ObjectRemoved:Delete; see gofakes3.VersionedBackend.
+func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res, err := b.Backend.DeleteObjectVersion(bucket, key, version)
+	if err != nil {
+		return res, err
+	}
+	if err := b.record(entry{Op: "DeleteObjectVersion", Bucket: bucket, Key: key, VersionID: string(version)}); err != nil {
+		return res, err
+	}
+	b.emit(Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: key, VersionID: string(version)})
+	return res, nil
+}
+
+// DeleteMultiVersions permanently deletes versions and notifies each; see
+// gofakes3.VersionedBackend.
+func (b *Backend) DeleteMultiVersions(bucket string, objects ...gofakes3.ObjectID) (gofakes3.MultiDeleteResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res, err := b.Backend.DeleteMultiVersions(bucket, objects...)
+	if err != nil {
+		return res, err
+	}
+	if err := b.record(entry{Op: "DeleteMultiVersions", Bucket: bucket, Objects: objects}); err != nil {
+		return res, err
+	}
+	for _, d := range res.Deleted {
+		b.emit(Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: d.Key, VersionID: d.VersionID})
+	}
+	return res, nil
+}
+
+func (b *Backend) emitRemoved(bucket, key string, res gofakes3.ObjectDeleteResult) {
+	name := "ObjectRemoved:Delete"
+	if res.IsDeleteMarker {
+		name = "ObjectRemoved:DeleteMarkerCreated"
+	}
+	b.emit(Notification{EventName: name, Bucket: bucket, Key: key, VersionID: string(res.VersionID)})
+}
+
+// exists reports whether key has a current (non-deleted) version; S3 sends
+// no notification for deleting what is not there.
+func (b *Backend) exists(bucket, key string) bool {
+	obj, err := b.Backend.HeadObject(bucket, key)
+	if err != nil {
+		return false
+	}
+	obj.Contents.Close()
+	return !obj.IsDeleteMarker
+}
+
+func writeFileAtomic(path string, body []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, body, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// replayClock is the backend's time: the journaled time while replaying, so
+// LastModified survives a restart, and the wall clock otherwise.
+type replayClock struct{ at time.Time }
+
+func (c *replayClock) Now() time.Time {
+	if !c.at.IsZero() {
+		return c.at
+	}
+	return time.Now().UTC()
+}
+
+func (c *replayClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }

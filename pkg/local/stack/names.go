@@ -1,0 +1,52 @@
+package stack
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/veil-privacy/veil/pkg/samtemplate"
+)
+
+// physicalNames gives every template resource the Ref and Fn::GetAtt values
+// it has on the local stack: buckets and tables get short "veil-" names
+// (veil-leads, veil-index), functions and queues keep their logical IDs.
+func physicalNames(t *samtemplate.Template, region, account string) (refs, attrs map[string]string) {
+	refs, attrs = map[string]string{}, map[string]string{}
+	arn := func(service, resource string) string {
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, account, resource)
+	}
+	for id, r := range t.Resources {
+		switch r.Type {
+		case "AWS::S3::Bucket":
+			name := "veil-" + kebab(strings.TrimSuffix(id, "Bucket"))
+			refs[id], attrs[id+".Arn"] = name, "arn:aws:s3:::"+name
+		case "AWS::DynamoDB::Table":
+			name := "veil-" + kebab(strings.TrimSuffix(id, "Table"))
+			refs[id], attrs[id+".Arn"] = name, arn("dynamodb", "table/"+name)
+		case "AWS::Serverless::Function":
+			refs[id], attrs[id+".Arn"] = id, arn("lambda", "function:"+id)
+		case "AWS::SQS::Queue":
+			refs[id] = fmt.Sprintf("http://127.0.0.1/%s/%s", account, id)
+			attrs[id+".Arn"], attrs[id+".QueueName"] = arn("sqs", id), id
+		case "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine":
+			refs[id], attrs[id+".Arn"], attrs[id+".Name"] = arn("states", "stateMachine:"+id), arn("states", "stateMachine:"+id), id
+		case "AWS::SecretsManager::Secret":
+			refs[id] = arn("secretsmanager", "secret:"+id)
+		case "AWS::KMS::Key":
+			refs[id], attrs[id+".Arn"] = "local-"+kebab(id), arn("kms", "key/local-"+kebab(id))
+		case "AWS::SNS::Topic":
+			refs[id], attrs[id+".TopicArn"] = arn("sns", id), arn("sns", id)
+		default:
+			refs[id] = "local-" + kebab(id)
+			attrs[id+".Arn"] = arn("local", kebab(id))
+		}
+	}
+	return refs, attrs
+}
+
+var wordBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+
+func kebab(s string) string {
+	return strings.ToLower(wordBoundary.ReplaceAllString(s, "$1-$2"))
+}
