@@ -445,4 +445,3 @@ func (s *Stack) Environment() []string {
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=",
 	}
 }
-
