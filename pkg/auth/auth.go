@@ -63,7 +63,13 @@ func ParseGroups(v string) []string {
 	}
 	var list []string
 	if strings.HasPrefix(v, "[") && json.Unmarshal([]byte(v), &list) == nil {
-		return list
+		groups := list[:0]
+		for _, g := range list {
+			if g = strings.TrimSpace(g); g != "" {
+				groups = append(groups, g)
+			}
+		}
+		return groups
 	}
 	v = strings.Trim(v, "[]")
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })

@@ -313,6 +313,10 @@ func (t *Template) CheckReferences() []error {
 						}
 					}
 				case "Fn::If", "Condition":
+					// Outside Conditions, a Condition key is an IAM policy's.
+					if k == "Condition" && where != "Conditions" {
+						break
+					}
 					name := str(val)
 					if parts, ok := val.([]any); ok && len(parts) > 0 {
 						name = str(parts[0])

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -110,10 +109,9 @@ func Changes(body string) ([]indexing.ObjectChange, error) {
 	}
 	out := make([]indexing.ObjectChange, 0, len(ev.Records))
 	for i, r := range ev.Records {
-		key, err := url.QueryUnescape(r.S3.Object.Key)
-		if err != nil {
-			return nil, veil.Invalid(fmt.Sprintf("Records[%d].s3.object.key", i), "bad URL encoding")
-		}
+		// events.S3Object decodes S3's form-encoded key while unmarshalling
+		// (a bad encoding fails above).
+		key := r.S3.Object.URLDecodedKey
 		if r.S3.Bucket.Name == "" || key == "" || r.S3.Object.Sequencer == "" {
 			return nil, veil.Invalid(fmt.Sprintf("Records[%d].s3", i), "bucket, key and sequencer are required")
 		}
