@@ -1,0 +1,163 @@
+package asl
+
+// Parallel and Map states run child threads and gather their outputs, in
+// branch or item order, into the array that becomes the state's result.
+
+import (
+	"fmt"
+	mrand "math/rand/v2"
+)
+
+func randFloat() float64 { return mrand.Float64() }
+
+func (x *Execution) startParallel(th *thread, st *state) {
+	eff, serr := x.inputPath(th, st)
+	if serr == nil && st.parameters != nil {
+		var err error
+		if eff, err = st.parameters.eval(eff, x.contextObject(th, st, "")); err != nil {
+			serr = payloadError("Parameters", st.name, err)
+		}
+	}
+	if serr != nil {
+		x.handleError(th, st, serr)
+		return
+	}
+	x.event(Event{Type: "ParallelStateStarted"})
+	th.Phase = phaseBranches
+	th.Results = make([]any, len(st.branches))
+	th.Children = make([]*thread, len(st.branches))
+	th.Left = len(st.branches)
+	for i, b := range st.branches {
+		c := x.newThread(th.ID, b.scope, b.startAt, eff)
+		c.Index = i
+		th.Children[i] = c
+		x.queue = append(x.queue, c)
+	}
+}
+
+func (x *Execution) startMap(th *thread, st *state) {
+	eff, serr := x.inputPath(th, st)
+	if serr != nil {
+		x.handleError(th, st, serr)
+		return
+	}
+	items := eff
+	if st.itemsPath != nil {
+		v, ok := st.itemsPath.get(eff, nil)
+		if !ok {
+			x.handleError(th, st, runtimeError("An error occurred while executing the state '%s'. Invalid path '%s': The ItemsPath field references a path that does not exist.", st.name, st.itemsPath.raw))
+			return
+		}
+		items = v
+	}
+	list, ok := items.([]any)
+	if !ok {
+		x.handleError(th, st, runtimeError("An error occurred while executing the state '%s'. Items of a Map state must be a JSON array, got %s.", st.name, kind(items)))
+		return
+	}
+	maxConc, ok := x.secondsFrom(st.maxConcurrency, st.maxConcurrencyPath, eff)
+	if !ok && st.maxConcurrencyPath != nil {
+		x.handleError(th, st, runtimeError("An error occurred while executing the state '%s'. MaxConcurrencyPath does not reference a positive integer.", st.name))
+		return
+	}
+	inputs := make([]any, len(list))
+	for i, item := range list {
+		inputs[i] = item
+		if st.itemSelector == nil {
+			continue
+		}
+		ctx := x.contextObject(th, st, "")
+		ctx["Map"] = map[string]any{"Item": map[string]any{"Index": intValue(int64(i)), "Value": item}}
+		v, err := st.itemSelector.eval(eff, ctx)
+		if err != nil {
+			x.handleError(th, st, payloadError("ItemSelector", st.name, err))
+			return
+		}
+		inputs[i] = v
+	}
+	x.event(Event{Type: "MapStateStarted", Length: len(list)})
+	if len(list) == 0 {
+		x.event(Event{Type: "MapStateSucceeded"})
+		x.complete(th, st, []any{})
+		return
+	}
+	th.Phase = phaseBranches
+	th.Items, th.NextItem, th.Running = inputs, 0, 0
+	th.MaxConc = int(maxConc)
+	th.Results = make([]any, len(list))
+	th.Children = make([]*thread, len(list))
+	th.Left = len(list)
+	x.startItems(th, st)
+}
+
+// startItems starts Map iterations up to MaxConcurrency (0: all).
+func (x *Execution) startItems(th *thread, st *state) {
+	for th.NextItem < len(th.Items) && (th.MaxConc == 0 || th.Running < th.MaxConc) {
+		i := th.NextItem
+		c := x.newThread(th.ID, st.processor.scope, st.processor.startAt, th.Items[i])
+		c.Index = i
+		th.Items[i] = nil
+		th.Children[i] = c
+		th.NextItem++
+		th.Running++
+		x.event(Event{Type: "MapIterationStarted", Name: st.name, Index: i})
+		x.queue = append(x.queue, c)
+	}
+}
+
+func (x *Execution) childDone(c *thread) {
+	p := x.threads[c.Parent]
+	delete(x.threads, c.ID)
+	if p == nil || p.Phase != phaseBranches {
+		return
+	}
+	st := x.state(p)
+	p.Children[c.Index] = nil
+	p.Results[c.Index] = c.Output
+	p.Left--
+	if st.typ == "Map" {
+		p.Running--
+		x.event(Event{Type: "MapIterationSucceeded", Name: st.name, Index: c.Index})
+		x.startItems(p, st)
+	}
+	if p.Left > 0 {
+		return
+	}
+	results := p.Results
+	p.Results, p.Children, p.Items = nil, nil, nil
+	p.Phase = phaseEnter // transient: complete moves it on
+	if st.typ == "Map" {
+		x.event(Event{Type: "MapStateSucceeded"})
+	} else {
+		x.event(Event{Type: "ParallelStateSucceeded"})
+	}
+	x.complete(p, st, results)
+	x.resume(p)
+}
+
+func (x *Execution) childFailed(c *thread) {
+	p := x.threads[c.Parent]
+	delete(x.threads, c.ID)
+	if p == nil || p.Phase != phaseBranches {
+		return
+	}
+	st := x.state(p)
+	for _, s := range p.Children {
+		if s != nil && s != c {
+			x.abortTree(s)
+		}
+	}
+	p.Results, p.Children, p.Items = nil, nil, nil
+	if st.typ == "Map" {
+		x.event(Event{Type: "MapIterationFailed", Name: st.name, Index: c.Index})
+		x.event(Event{Type: "MapStateFailed"})
+	} else {
+		x.event(Event{Type: "ParallelStateFailed", Error: c.Err.Name, Cause: c.Err.Cause})
+	}
+	p.Phase = phaseEnter // transient, as in childDone
+	x.handleError(p, st, c.Err)
+	x.resume(p)
+}
+
+// describe is for debugging panics in tests.
+func (th *thread) String() string { return fmt.Sprintf("%s@%s/%s", th.ID, th.State, th.Phase) }
