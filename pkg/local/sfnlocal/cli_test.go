@@ -11,15 +11,16 @@ import (
 	"testing"
 
 	"github.com/veil-privacy/veil/pkg/asl"
+	"github.com/veil-privacy/veil/pkg/local/awscli"
 )
 
 // awsCLI runs the real AWS CLI against endpoint and decodes its JSON output.
 // It returns stderr as the error text when the command fails.
 func awsCLI(t *testing.T, endpoint string, args ...string) (map[string]any, string) {
 	t.Helper()
-	bin, err := exec.LookPath("aws")
+	bin, err := awscli.Path()
 	if err != nil {
-		t.Fatalf("the AWS CLI is required for this test and `aws` is not on PATH (install aws-cli v1: pip install awscli): %v", err)
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(bin, append([]string{"--endpoint-url", endpoint, "--region", "us-east-1", "--output", "json", "stepfunctions"}, args...)...)

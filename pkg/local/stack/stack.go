@@ -26,6 +26,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/veil-privacy/veil/pkg/asl"
 	"github.com/veil-privacy/veil/pkg/local/apigw"
 	"github.com/veil-privacy/veil/pkg/local/devauth"
 	"github.com/veil-privacy/veil/pkg/local/dynalite"
@@ -34,6 +35,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/local/outbox"
 	"github.com/veil-privacy/veil/pkg/local/s3local"
 	"github.com/veil-privacy/veil/pkg/local/secretslocal"
+	"github.com/veil-privacy/veil/pkg/local/sfnlocal"
 	"github.com/veil-privacy/veil/pkg/local/sqslocal"
 	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
@@ -58,7 +60,10 @@ type Options struct {
 	Samples bool
 	// QueueVisibility is the delay before a failed notification is retried.
 	QueueVisibility time.Duration
-	Logger          *slog.Logger
+	// Clock drives the state machines' waits, retries and timeouts (the
+	// wall clock when nil); tests pass asl.NewManualClock to jump days.
+	Clock  asl.Clock
+	Logger *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -73,6 +78,8 @@ type Stack struct {
 	TokenKey devauth.Key
 	// AWS is an SDK configuration pointed at the edge, as the functions get.
 	AWS aws.Config
+	// StepFunctions is the state-machine stand-in behind the edge.
+	StepFunctions *sfnlocal.Server
 
 	opts     Options
 	log      *slog.Logger
@@ -165,10 +172,15 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.StepFunctions, err = s.startStateMachines(ctx, res); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.StepFunctions.Close)
 	box := outbox.Outbox{Dir: filepath.Join(opts.DataDir, "outbox")}
 	e := &edge.Edge{
 		S3:             gofakes3.New(s.S3, gofakes3.WithAutoBucket(false)).Server(),
 		DynamoDB:       dynamo,
+		StepFunctions:  s.StepFunctions,
 		Lambda:         s.Runtime,
 		SecretsManager: secrets,
 		SES:            box.SES(),

@@ -5,14 +5,13 @@ package stacktest
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/veil-privacy/veil/pkg/local/awscli"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 )
 
@@ -62,29 +61,11 @@ func WaitIdle(t testing.TB, s *stack.Stack) {
 	}
 }
 
-// CLI returns the AWS CLI the tests drive: $AWS_CLI (the Makefile sets it
-// to Debian's /usr/bin/aws), else /usr/bin/aws, else aws on PATH.
-func CLI() (string, error) {
-	for _, p := range []string{os.Getenv("AWS_CLI"), "/usr/bin/aws"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("aws")
-	if err != nil {
-		return "", fmt.Errorf("the AWS CLI is required (make deps installs Debian's awscli): %w", err)
-	}
-	return p, nil
-}
-
 // AWS runs the real AWS CLI against the stack's edge and returns its
 // standard output; it fails the test with the CLI's error output.
 func AWS(t testing.TB, s *stack.Stack, args ...string) string {
 	t.Helper()
-	path, err := CLI()
+	path, err := awscli.Path()
 	if err != nil {
 		t.Fatal(err)
 	}
