@@ -25,6 +25,10 @@ type Resolver struct {
 	Refs map[string]string
 	// Attrs maps "LogicalID.Attribute" to what Fn::GetAtt returns.
 	Attrs map[string]string
+
+	// evaluating holds the conditions being evaluated, so that a condition
+	// defined in terms of itself is an error rather than endless recursion.
+	evaluating map[string]bool
 }
 
 // String resolves v and returns it as a string; it returns an error naming
@@ -222,6 +226,14 @@ func (r *Resolver) condition(name string) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("condition %s: not defined", name)
 	}
+	if r.evaluating[name] {
+		return false, fmt.Errorf("condition %s: refers to itself", name)
+	}
+	if r.evaluating == nil {
+		r.evaluating = map[string]bool{}
+	}
+	r.evaluating[name] = true
+	defer delete(r.evaluating, name)
 	v, err := r.Value(c)
 	if err != nil {
 		return false, fmt.Errorf("condition %s: %w", name, err)

@@ -92,7 +92,7 @@ func Parse(b []byte) (*Template, error) {
 	if len(root.Content) == 0 {
 		return nil, errors.New("empty template")
 	}
-	tree, err := decode(root.Content[0])
+	tree, err := (&decoder{expanding: map[*yaml.Node]bool{}, budget: maxNodes}).decode(root.Content[0])
 	if err != nil {
 		return nil, err
 	}
@@ -209,17 +209,36 @@ func (t *Template) defaultAuthorizer(apiID any) string {
 	return "NONE"
 }
 
+// maxNodes bounds the tree a template expands to, so that aliases of
+// aliases cannot blow a small file up exponentially.
+const maxNodes = 1 << 20
+
+// decoder expands a YAML node tree; expanding holds the aliased nodes being
+// expanded, since an alias inside its own anchor would recurse forever.
+type decoder struct {
+	expanding map[*yaml.Node]bool
+	budget    int
+}
+
 // decode turns a YAML node into a plain tree, rewriting CloudFormation's
 // short-form intrinsic tags into their long forms.
-func decode(n *yaml.Node) (any, error) {
+func (d *decoder) decode(n *yaml.Node) (any, error) {
+	if d.budget--; d.budget < 0 {
+		return nil, fmt.Errorf("line %d: template expands to more than %d nodes", n.Line, maxNodes)
+	}
 	var v any
 	switch n.Kind {
 	case yaml.AliasNode:
-		return decode(n.Alias)
+		if d.expanding[n.Alias] {
+			return nil, fmt.Errorf("line %d: alias %s refers to itself", n.Line, n.Value)
+		}
+		d.expanding[n.Alias] = true
+		defer delete(d.expanding, n.Alias)
+		return d.decode(n.Alias)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			val, err := decode(n.Content[i+1])
+			val, err := d.decode(n.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
@@ -229,7 +248,7 @@ func decode(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			val, err := decode(c)
+			val, err := d.decode(c)
 			if err != nil {
 				return nil, err
 			}
@@ -237,18 +256,20 @@ func decode(n *yaml.Node) (any, error) {
 		}
 		v = s
 	case yaml.ScalarNode:
-		var s any
-		if err := n.Decode(&s); err != nil && !strings.HasPrefix(n.Tag, "!") {
-			return nil, fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		if strings.HasPrefix(n.Tag, "!") {
-			s = n.Value
+		// Resolved tags (!!int, !!bool, …) also start with "!"; only a
+		// CloudFormation tag's argument, and a date CloudFormation reads as
+		// text, stay strings.
+		var s any = n.Value
+		if !isIntrinsicTag(n.Tag) && n.Tag != "!!timestamp" {
+			if err := n.Decode(&s); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n.Line, err)
+			}
 		}
 		v = s
 	default:
 		return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 	}
-	if !strings.HasPrefix(n.Tag, "!") || strings.HasPrefix(n.Tag, "!!") {
+	if !isIntrinsicTag(n.Tag) {
 		return v, nil
 	}
 	tag := strings.TrimPrefix(n.Tag, "!")
@@ -266,6 +287,12 @@ func decode(n *yaml.Node) (any, error) {
 	default:
 		return map[string]any{"Fn::" + tag: v}, nil
 	}
+}
+
+// isIntrinsicTag reports whether tag is a CloudFormation short form (!Ref),
+// not one of YAML's own (!!str).
+func isIntrinsicTag(tag string) bool {
+	return strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!")
 }
 
 func asMap(v any) map[string]any {

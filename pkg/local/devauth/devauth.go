@@ -61,6 +61,11 @@ func (k Key) Issue(subject string, groups []string, ttl time.Duration) (string, 
 		"iat":            now.Unix(),
 		"exp":            now.Add(ttl).Unix(),
 	}
+	if len(groups) == 0 {
+		// Cognito leaves the claim out for a user in no group; a null here
+		// would reach functions as the group "<nil>".
+		delete(claims, "cognito:groups")
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(k))
 }
 

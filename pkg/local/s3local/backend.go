@@ -143,17 +143,26 @@ func (b *Backend) replay() error {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	var whole int64 // bytes of the journal made of whole, applied lines
 	for line := 1; sc.Scan(); line++ {
 		var e entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			// A torn last line from a crash is the only way to get here; what
-			// came before it is whole.
-			return nil
+			if sc.Scan() {
+				return fmt.Errorf("s3 journal line %d: %w", line, err)
+			}
+			// A torn last line from a crash: what came before it is whole.
+			// Cut it off, or the next entry appended would be glued to it
+			// and lost, with everything after it, at the next start.
+			if err := os.Truncate(f.Name(), whole); err != nil {
+				return fmt.Errorf("s3 journal: %w", err)
+			}
+			break
 		}
 		b.clock.at = e.Time
 		if err := b.apply(e); err != nil {
 			return fmt.Errorf("s3 journal line %d (%s %s): %w", line, e.Op, e.Bucket, err)
 		}
+		whole += int64(len(sc.Bytes())) + 1
 	}
 	b.clock.at = time.Time{}
 	return sc.Err()
@@ -308,6 +317,11 @@ func (b *Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta m
 func (b *Backend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.deleteObject(bucket, key)
+}
+
+// deleteObject is DeleteObject; the caller holds b.mu.
+func (b *Backend) deleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	existed := b.exists(bucket, key)
 	res, err := b.Backend.DeleteObject(bucket, key)
 	if err != nil {
@@ -325,26 +339,11 @@ func (b *Backend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult,
 // DeleteMulti deletes several objects and notifies each removal; see
 // gofakes3.Backend.
 func (b *Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	existed := map[string]bool{}
-	for _, k := range keys {
-		existed[k] = b.exists(bucket, k)
+	objects := make([]gofakes3.ObjectID, len(keys))
+	for i, k := range keys {
+		objects[i] = gofakes3.ObjectID{Key: k}
 	}
-	res, err := b.Backend.DeleteMulti(bucket, keys...)
-	if err != nil {
-		return res, err
-	}
-	if err := b.record(entry{Op: "DeleteMulti", Bucket: bucket, Keys: keys}); err != nil {
-		return res, err
-	}
-	v, _ := b.Backend.VersioningConfiguration(bucket)
-	for _, d := range res.Deleted {
-		if existed[d.Key] {
-			b.emitRemoved(bucket, d.Key, gofakes3.ObjectDeleteResult{IsDeleteMarker: v.Enabled(), VersionID: gofakes3.VersionID(d.VersionID)})
-		}
-	}
-	return res, nil
+	return b.DeleteMultiVersions(bucket, objects...)
 }
 
 // DeleteObjectVersion permanently deletes one version and notifies
@@ -352,6 +351,11 @@ func (b *Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDele
 func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.deleteObjectVersion(bucket, key, version)
+}
+
+// deleteObjectVersion is DeleteObjectVersion; the caller holds b.mu.
+func (b *Backend) deleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
 	res, err := b.Backend.DeleteObjectVersion(bucket, key, version)
 	if err != nil {
 		return res, err
@@ -359,24 +363,37 @@ func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.Versi
 	if err := b.record(entry{Op: "DeleteObjectVersion", Bucket: bucket, Key: key, VersionID: string(version)}); err != nil {
 		return res, err
 	}
-	b.emit(Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: key, VersionID: string(version)})
+	// An empty VersionID in the result means there was no such version.
+	if res.VersionID != "" {
+		b.emit(Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: key, VersionID: string(version)})
+	}
 	return res, nil
 }
 
-// DeleteMultiVersions permanently deletes versions and notifies each; see
-// gofakes3.VersionedBackend.
+// DeleteMultiVersions deletes objects (a delete marker for an entry without
+// a version in a versioned bucket) or permanently deletes versions, and
+// notifies each removal as DeleteObject and DeleteObjectVersion do; see
+// gofakes3.VersionedBackend. This is what gofakes3 serves DeleteObjects
+// with.
 func (b *Backend) DeleteMultiVersions(bucket string, objects ...gofakes3.ObjectID) (gofakes3.MultiDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	res, err := b.Backend.DeleteMultiVersions(bucket, objects...)
-	if err != nil {
-		return res, err
+	if ok, err := b.Backend.BucketExists(bucket); err != nil || !ok {
+		return gofakes3.MultiDeleteResult{}, gofakes3.BucketNotFound(bucket)
 	}
-	if err := b.record(entry{Op: "DeleteMultiVersions", Bucket: bucket, Objects: objects}); err != nil {
-		return res, err
-	}
-	for _, d := range res.Deleted {
-		b.emit(Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: d.Key, VersionID: d.VersionID})
+	var res gofakes3.MultiDeleteResult
+	for _, o := range objects {
+		var err error
+		if o.VersionID == "" {
+			_, err = b.deleteObject(bucket, o.Key)
+		} else {
+			_, err = b.deleteObjectVersion(bucket, o.Key, gofakes3.VersionID(o.VersionID))
+		}
+		if err != nil {
+			res.Error = append(res.Error, gofakes3.ErrorResultFromError(err))
+			continue
+		}
+		res.Deleted = append(res.Deleted, o)
 	}
 	return res, nil
 }
@@ -400,12 +417,23 @@ func (b *Backend) exists(bucket, key string) bool {
 	return !obj.IsDeleteMarker
 }
 
+// writeFileAtomic writes through a temporary file of its own, so that two
+// writers of the same blob never share (and truncate) one.
 func writeFileAtomic(path string, body []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, body, 0o600); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if _, err := f.Write(body); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // replayClock is the backend's time: the journaled time while replaying, so

@@ -1,0 +1,139 @@
+// The real template.yaml must parse, every reference in it must name
+// something, and the local stack's resolution of it must succeed.
+package samtemplate
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func loadReal(t *testing.T) *Template {
+	t.Helper()
+	tpl, err := Load("../../template.yaml")
+	if err != nil {
+		t.Fatalf("Load(template.yaml) error = %v", err)
+	}
+	return tpl
+}
+
+func TestRealTemplateReferences(t *testing.T) {
+	tpl := loadReal(t)
+	for _, err := range tpl.CheckReferences() {
+		t.Errorf("CheckReferences: %v", err)
+	}
+}
+
+func TestRealTemplateFunctions(t *testing.T) {
+	tpl := loadReal(t)
+	fns := tpl.Functions()
+	var ids []string
+	for _, f := range fns {
+		ids = append(ids, f.LogicalID)
+	}
+	if got, want := strings.Join(ids, ","), "ExportFunction,IndexFunction,IntakeFunction,PseudonymizeFunction,SearchFunction"; got != want {
+		t.Fatalf("Functions() = %s, want %s", got, want)
+	}
+	globalVars := []string{"INDEX_TABLE", "REQUESTS_TABLE", "LEADS_BUCKET", "EXPORTS_BUCKET", "INDEX_KEY_SECRET_ARN", "PHONE_REGION", "LOG_LEVEL"}
+	for _, f := range fns {
+		if f.Handler != "bootstrap" || f.CodeURI != "." || f.BuildMethod != "makefile" {
+			t.Errorf("%s Handler, CodeURI, BuildMethod = %q, %q, %q; want bootstrap, ., makefile", f.LogicalID, f.Handler, f.CodeURI, f.BuildMethod)
+		}
+		for _, v := range globalVars {
+			if _, ok := f.Environment[v]; !ok {
+				t.Errorf("%s has no %s from Globals", f.LogicalID, v)
+			}
+		}
+	}
+	if got := tpl.Resources["PseudonymizeFunction"].Properties["Timeout"]; got != 900 {
+		t.Errorf("PseudonymizeFunction Timeout = %#v, want the number 900", got)
+	}
+	if got := asMap(tpl.Globals["Function"])["Timeout"]; got != 30 {
+		t.Errorf("Globals Timeout = %#v, want the number 30", got)
+	}
+	if got := tpl.Functions()[1].Events["LeadsChanged"].Properties["BatchSize"]; got != 10 {
+		t.Errorf("IndexFunction BatchSize = %#v, want the number 10", got)
+	}
+
+	want := []Route{{Function: "IntakeFunction", Method: "GET", Path: "/me", Authorizer: "CognitoJWT"}}
+	if got := tpl.Routes(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Routes() = %+v, want %+v", got, want)
+	}
+}
+
+// realResolver resolves the template as the local stack does: every
+// resource has a physical name and the attributes the template uses.
+func realResolver(tpl *Template) *Resolver {
+	r := &Resolver{
+		Template: tpl,
+		Pseudo: map[string]string{"AWS::Region": "us-east-1", "AWS::AccountId": "000000000000", "AWS::StackName": "veil",
+			"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
+		Refs:  map[string]string{},
+		Attrs: map[string]string{},
+	}
+	for id := range tpl.Resources {
+		r.Refs[id] = "local-" + id
+		for _, attr := range []string{"Arn", "Name", "QueueName"} {
+			r.Attrs[id+"."+attr] = "local-" + id + "-" + attr
+		}
+	}
+	return r
+}
+
+func TestRealTemplateResolves(t *testing.T) {
+	tpl := loadReal(t)
+	r := realResolver(tpl)
+	for id, res := range tpl.Resources {
+		if _, err := r.Value(res.Properties); err != nil {
+			t.Errorf("Resources.%s: %v", id, err)
+		}
+	}
+	for _, f := range tpl.Functions() {
+		for name, v := range f.Environment {
+			if s, err := r.String(v); err != nil || s == "" {
+				t.Errorf("%s %s = %q, %v; want a value", f.LogicalID, name, s, err)
+			}
+		}
+	}
+	if _, err := r.Value(tpl.Outputs); err != nil {
+		t.Errorf("Outputs: %v", err)
+	}
+
+	tests := []struct {
+		name  string
+		value func() any
+		want  any
+	}{
+		{name: "leads bucket name", value: func() any { return tpl.Resources["LeadsBucket"].Properties["BucketName"] }, want: "veil-leads-000000000000"},
+		{name: "phone region default", value: func() any { return map[string]any{"Ref": "PhoneRegion"} }, want: "US"},
+		{name: "retention days", value: func() any {
+			rules := asMap(tpl.Resources["ExportsBucket"].Properties["LifecycleConfiguration"])["Rules"].([]any)
+			return asMap(rules[0])["ExpirationInDays"]
+		}, want: "7"},
+		{name: "no alarm email drops the subscription", value: func() any { return tpl.Resources["AlarmTopic"].Properties }, want: map[string]any{"KmsMasterKeyId": "alias/aws/sns"}},
+		{name: "HasConnect is false by default", value: func() any { return map[string]any{"Condition": "HasConnect"} }, want: false},
+		{name: "api URL", value: func() any { return asMap(tpl.Outputs["ApiUrl"])["Value"] }, want: "https://local-HttpApi.execute-api.us-east-1.amazonaws.com"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := r.Value(tc.value())
+			if err != nil {
+				t.Fatalf("Value error = %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Value = %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+
+	// With an alarm address the subscription appears.
+	r.Params = map[string]string{"AlarmEmail": "ops@example.com"}
+	got, err := r.Value(tpl.Resources["AlarmTopic"].Properties["Subscription"])
+	if err != nil {
+		t.Fatalf("Subscription error = %v", err)
+	}
+	want := []any{map[string]any{"Protocol": "email", "Endpoint": "ops@example.com"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Subscription = %#v, want %#v", got, want)
+	}
+}
