@@ -4,7 +4,6 @@
 package indexing
 
 import (
-	"context"
 	"strings"
 	"time"
 )
@@ -42,9 +41,3 @@ func PadSequencer(s string) string {
 	return strings.Repeat("0", SequencerWidth-len(s)) + s
 }
 
-// Recorder records object changes. RecordChange returns applied=false, and
-// no error, for a change that is not later than the one already recorded for
-// its key (a duplicate or out-of-order notification).
-type Recorder interface {
-	RecordChange(ctx context.Context, c ObjectChange) (applied bool, err error)
-}

@@ -1,10 +1,19 @@
-// Package indexstore is the Index table on DynamoDB: object manifests now,
-// identifier entries as they come. Key builders and prefixes live here and
-// nowhere else.
+// Package indexstore is the Index table on DynamoDB. Key builders and
+// prefixes live here and nowhere else:
+//
+//	manifest   PK OBJ#<bucket>/<key>        SK MANIFEST
+//	entry      PK ID#<hmac>                 SK ROW#<version ref>#<row>   GSI1PK OBJ#<object ref>  GSI1SK <version ref>#<row>
+//	column map PK CAMPAIGN#<id>             SK COLUMNS
+//
+// An entry's key is the identifier's HMAC, never its value; object and
+// version references are hashes, so a 1,024-byte S3 key cannot overflow a
+// DynamoDB key.
 package indexstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -19,25 +28,45 @@ import (
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Key prefixes of the Index table.
+// Key prefixes and the secondary index of the Index table.
 const (
-	objectPrefix = "OBJ#"
-	manifestSK   = "MANIFEST"
-)
-
-// Manifest statuses.
-const (
-	StatusPending = "pending"
-	StatusRemoved = "removed"
+	objectPrefix   = "OBJ#"
+	identPrefix    = "ID#"
+	rowPrefix      = "ROW#"
+	campaignPrefix = "CAMPAIGN#"
+	manifestSK     = "MANIFEST"
+	columnsSK      = "COLUMNS"
+	// ByObject lists the entries of one object, all versions.
+	ByObject = "ByObject"
 )
 
 // ObjectPK returns the partition key of an object's manifest.
 func ObjectPK(bucket, key string) string { return objectPrefix + bucket + "/" + key }
 
+// IdentifierPK returns the partition key of an identifier's entries.
+func IdentifierPK(hmacKey string) string { return identPrefix + hmacKey }
+
+func ref(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func objectRef(bucket, key string) string { return objectPrefix + ref(bucket, key) }
+
+func rowSK(bucket, key, version string, row int64) string {
+	return fmt.Sprintf("%s%s#%012d", rowPrefix, ref(bucket, key, version), row)
+}
+
 // API is the part of the DynamoDB client the store calls.
 type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
 var _ API = (*dynamodb.Client)(nil)
@@ -46,91 +75,346 @@ var _ API = (*dynamodb.Client)(nil)
 type Store struct {
 	api   API
 	table string
-	now   func() time.Time
+	// Writers is how many BatchWriteItem calls run at once (default 4).
+	Writers int
+	// Backoff is the first wait before resending unprocessed items.
+	Backoff time.Duration
 }
 
-var _ indexing.Recorder = (*Store)(nil)
+var _ indexing.Index = (*Store)(nil)
 
 // New returns a Store on table.
 func New(api API, table string) *Store {
-	return &Store{api: api, table: table, now: time.Now}
+	return &Store{api: api, table: table, Writers: 4, Backoff: 25 * time.Millisecond}
 }
 
-// Manifest is what the index knows about one object.
-type Manifest struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	Bucket    string    `dynamodbav:"bucket"`
-	Key       string    `dynamodbav:"key"`
-	VersionID string    `dynamodbav:"versionId,omitempty"`
-	Sequencer string    `dynamodbav:"sequencer"`
-	Status    string    `dynamodbav:"status"`
-	Size      int64     `dynamodbav:"size"`
-	ETag      string    `dynamodbav:"etag,omitempty"`
-	EventName string    `dynamodbav:"eventName"`
-	EventTime time.Time `dynamodbav:"eventTime"`
-	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+// manifestItem is a manifest as stored.
+type manifestItem struct {
+	PK            string            `dynamodbav:"PK"`
+	SK            string            `dynamodbav:"SK"`
+	Bucket        string            `dynamodbav:"bucket"`
+	Key           string            `dynamodbav:"key"`
+	VersionID     string            `dynamodbav:"versionId,omitempty"`
+	Sequencer     string            `dynamodbav:"sequencer"`
+	Status        string            `dynamodbav:"status"`
+	Campaign      string            `dynamodbav:"campaign,omitempty"`
+	Header        []string          `dynamodbav:"header,omitempty"`
+	Delimiter     string            `dynamodbav:"delimiter,omitempty"`
+	Columns       []indexing.Column `dynamodbav:"columns,omitempty"`
+	Rows          int64             `dynamodbav:"rows"`
+	Entries       int64             `dynamodbav:"entries"`
+	Invalid       int64             `dynamodbav:"invalid"`
+	MinorsUnder16 int64             `dynamodbav:"minorsUnder16"`
+	Error         string            `dynamodbav:"error,omitempty"`
+	Size          int64             `dynamodbav:"size"`
+	ETag          string            `dynamodbav:"etag,omitempty"`
+	IndexedAt     time.Time         `dynamodbav:"indexedAt,omitempty"`
+	UpdatedAt     time.Time         `dynamodbav:"updatedAt"`
 }
 
-// RecordChange writes the object's manifest if c is later than what is
-// recorded; see indexing.Recorder.
-func (s *Store) RecordChange(ctx context.Context, c indexing.ObjectChange) (bool, error) {
-	status := StatusPending
-	if c.Removed {
-		status = StatusRemoved
-	}
-	m := Manifest{
-		PK: ObjectPK(c.Bucket, c.Key), SK: manifestSK,
-		Bucket: c.Bucket, Key: c.Key, VersionID: c.VersionID,
-		Sequencer: indexing.PadSequencer(c.Sequencer), Status: status,
-		Size: c.Size, ETag: c.ETag, EventName: c.EventName, EventTime: c.EventTime,
-		UpdatedAt: s.now().UTC(),
-	}
-	item, err := attributevalue.MarshalMap(m)
+// entryItem is an index entry as stored.
+type entryItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	GSI1PK    string `dynamodbav:"GSI1PK"`
+	GSI1SK    string `dynamodbav:"GSI1SK"`
+	Kind      string `dynamodbav:"kind"`
+	Bucket    string `dynamodbav:"bucket"`
+	Key       string `dynamodbav:"key"`
+	VersionID string `dynamodbav:"versionId"`
+	Row       int64  `dynamodbav:"row"`
+	Offset    int64  `dynamodbav:"offset"`
+	Length    int64  `dynamodbav:"length"`
+}
+
+func keyOf(pk, sk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
+}
+
+// Manifest returns the manifest of bucket/key; see indexing.Index.
+func (s *Store) Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error) {
+	pk := ObjectPK(bucket, key)
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(pk, manifestSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return false, fmt.Errorf("manifest %s: %w", m.PK, err)
+		return indexing.Manifest{}, fmt.Errorf("manifest %s: %w", pk, err)
 	}
-	cond := expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.LessThan(expression.Name("sequencer"), expression.Value(m.Sequencer)))
+	if out.Item == nil {
+		return indexing.Manifest{}, fmt.Errorf("manifest %s: %w", pk, veil.ErrNotFound)
+	}
+	var it manifestItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return indexing.Manifest{}, fmt.Errorf("manifest %s: %w", pk, err)
+	}
+	return fromItem(it), nil
+}
+
+func fromItem(it manifestItem) indexing.Manifest {
+	return indexing.Manifest{
+		Bucket: it.Bucket, Key: it.Key, VersionID: it.VersionID, Sequencer: it.Sequencer, Status: it.Status,
+		Campaign: it.Campaign, Header: it.Header, Delimiter: it.Delimiter, Columns: it.Columns, Rows: it.Rows,
+		Entries: it.Entries, Invalid: it.Invalid, MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size,
+		ETag: it.ETag, IndexedAt: it.IndexedAt, UpdatedAt: it.UpdatedAt,
+	}
+}
+
+func toItem(m indexing.Manifest) manifestItem {
+	return manifestItem{
+		PK: ObjectPK(m.Bucket, m.Key), SK: manifestSK,
+		Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sequencer: indexing.PadSequencer(m.Sequencer), Status: m.Status,
+		Campaign: m.Campaign, Header: m.Header, Delimiter: m.Delimiter, Columns: m.Columns, Rows: m.Rows,
+		Entries: m.Entries, Invalid: m.Invalid, MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size,
+		ETag: m.ETag, IndexedAt: m.IndexedAt, UpdatedAt: m.UpdatedAt,
+	}
+}
+
+// Claim writes m unless a later sequencer is recorded; see indexing.Index.
+func (s *Store) Claim(ctx context.Context, m indexing.Manifest) (bool, error) {
+	seq := indexing.PadSequencer(m.Sequencer)
+	return s.putManifest(ctx, m, expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.LessThanEqual(expression.Name("sequencer"), expression.Value(seq))))
+}
+
+// Finish writes m if its sequencer is still the recorded one; see
+// indexing.Index.
+func (s *Store) Finish(ctx context.Context, m indexing.Manifest) (bool, error) {
+	seq := indexing.PadSequencer(m.Sequencer)
+	return s.putManifest(ctx, m, expression.Equal(expression.Name("sequencer"), expression.Value(seq)))
+}
+
+func (s *Store) putManifest(ctx context.Context, m indexing.Manifest, cond expression.ConditionBuilder) (bool, error) {
+	it := toItem(m)
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return false, fmt.Errorf("manifest %s: %w", it.PK, err)
+	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return false, fmt.Errorf("manifest %s: %w", m.PK, err)
+		return false, fmt.Errorf("manifest %s: %w", it.PK, err)
 	}
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
+		TableName: aws.String(s.table), Item: item, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	var ccf *ddbtypes.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("manifest %s@%s: %w", m.PK, c.VersionID, err)
+		return false, fmt.Errorf("manifest %s@%s: %w", it.PK, m.VersionID, err)
 	}
 	return true, nil
 }
 
-// Manifest returns the manifest of one object, or an error wrapping
-// veil.ErrNotFound if the object was never seen.
-func (s *Store) Manifest(ctx context.Context, bucket, key string) (Manifest, error) {
-	pk := ObjectPK(bucket, key)
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: manifestSK}},
-		ConsistentRead: aws.Bool(true),
-	})
+// PutEntries writes entries in BatchWriteItem calls; see indexing.Index.
+func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error {
+	reqs := make([]ddbtypes.WriteRequest, 0, len(entries))
+	for _, e := range entries {
+		sk := rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Row)
+		item, err := attributevalue.MarshalMap(entryItem{
+			PK: IdentifierPK(e.Key), SK: sk, GSI1PK: objectRef(e.Bucket, e.ObjectKey), GSI1SK: sk[len(rowPrefix):],
+			Kind: e.Kind, Bucket: e.Bucket, Key: e.ObjectKey, VersionID: e.VersionID, Row: e.Row, Offset: e.Offset, Length: e.Length,
+		})
+		if err != nil {
+			return fmt.Errorf("entry of %s row %d: %w", e.ObjectKey, e.Row, err)
+		}
+		reqs = append(reqs, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: item}})
+	}
+	return s.write(ctx, reqs)
+}
+
+// DeleteEntries deletes the entries of bucket/key whose version keep
+// rejects; see indexing.Index.
+func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep func(string) bool) (int, error) {
+	kc := expression.Key("GSI1PK").Equal(expression.Value(objectRef(bucket, key)))
+	proj := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("versionId"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
 	if err != nil {
-		return Manifest{}, fmt.Errorf("manifest %s: %w", pk, err)
+		return 0, err
 	}
-	if out.Item == nil {
-		return Manifest{}, fmt.Errorf("manifest %s: %w", pk, veil.ErrNotFound)
+	pages := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(ByObject),
+		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var reqs []ddbtypes.WriteRequest
+	seen := map[string]bool{}
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("entries of %s/%s: %w", bucket, key, err)
+		}
+		for _, it := range page.Items {
+			var e struct {
+				PK, SK    string
+				VersionID string `dynamodbav:"versionId"`
+			}
+			if err := attributevalue.UnmarshalMap(it, &e); err != nil {
+				return 0, err
+			}
+			if keep(e.VersionID) || seen[e.PK+"\x00"+e.SK] {
+				continue
+			}
+			seen[e.PK+"\x00"+e.SK] = true
+			reqs = append(reqs, ddbtypes.WriteRequest{DeleteRequest: &ddbtypes.DeleteRequest{Key: keyOf(e.PK, e.SK)}})
+		}
 	}
-	var m Manifest
-	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
-		return Manifest{}, fmt.Errorf("manifest %s: %w", pk, err)
+	return len(reqs), s.write(ctx, reqs)
+}
+
+// maxBatch is BatchWriteItem's limit of requests per call.
+const maxBatch = 25
+
+// write sends reqs in batches of 25 from Writers goroutines, resending
+// UnprocessedItems with exponential backoff.
+func (s *Store) write(ctx context.Context, reqs []ddbtypes.WriteRequest) error {
+	if len(reqs) == 0 {
+		return nil
 	}
-	return m, nil
+	writers := max(1, s.Writers)
+	batches := make(chan []ddbtypes.WriteRequest)
+	errs := make(chan error, writers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range writers {
+		go func() {
+			var first error
+			for b := range batches {
+				if first != nil {
+					continue
+				}
+				if err := s.writeBatch(ctx, b); err != nil {
+					first = err
+					cancel()
+				}
+			}
+			errs <- first
+		}()
+	}
+	for i := 0; i < len(reqs); i += maxBatch {
+		select {
+		case batches <- reqs[i:min(i+maxBatch, len(reqs))]:
+		case <-ctx.Done():
+		}
+	}
+	close(batches)
+	var err error
+	for range writers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// maxAttempts bounds how often one batch's unprocessed items are resent.
+const maxAttempts = 10
+
+func (s *Store) writeBatch(ctx context.Context, batch []ddbtypes.WriteRequest) error {
+	pending := map[string][]ddbtypes.WriteRequest{s.table: batch}
+	wait := s.Backoff
+	for attempt := 1; ; attempt++ {
+		out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return fmt.Errorf("batch write %s: %w", s.table, err)
+		}
+		if len(out.UnprocessedItems[s.table]) == 0 {
+			return nil
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("batch write %s: %d items still unprocessed after %d attempts", s.table, len(out.UnprocessedItems[s.table]), attempt)
+		}
+		pending = out.UnprocessedItems
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+// hit is one entry as Lookup reads it.
+type hit struct {
+	Kind      string `dynamodbav:"kind"`
+	Bucket    string `dynamodbav:"bucket"`
+	Key       string `dynamodbav:"key"`
+	VersionID string `dynamodbav:"versionId"`
+	Row       int64  `dynamodbav:"row"`
+	Offset    int64  `dynamodbav:"offset"`
+	Length    int64  `dynamodbav:"length"`
+}
+
+// Lookup returns every entry of one identifier key, across all pages.
+func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error) {
+	pk := IdentifierPK(hmacKey)
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("PK").Equal(expression.Value(pk))).Build()
+	if err != nil {
+		return nil, err
+	}
+	pages := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var out []indexing.Entry
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s: %w", pk[:len(identPrefix)+12], err)
+		}
+		for _, it := range page.Items {
+			var h hit
+			if err := attributevalue.UnmarshalMap(it, &h); err != nil {
+				return nil, err
+			}
+			out = append(out, indexing.Entry{Key: hmacKey, Kind: h.Kind, Bucket: h.Bucket, ObjectKey: h.Key,
+				VersionID: h.VersionID, Row: h.Row, Offset: h.Offset, Length: h.Length})
+		}
+	}
+	return out, nil
+}
+
+// DeleteEntry removes one entry (a stale one search found); deleting what
+// is gone is not an error.
+func (s *Store) DeleteEntry(ctx context.Context, e indexing.Entry) error {
+	return s.write(ctx, []ddbtypes.WriteRequest{{DeleteRequest: &ddbtypes.DeleteRequest{
+		Key: keyOf(IdentifierPK(e.Key), rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Row)),
+	}}})
+}
+
+type columnMapItem struct {
+	PK      string            `dynamodbav:"PK"`
+	SK      string            `dynamodbav:"SK"`
+	Columns map[string]string `dynamodbav:"columns"`
+}
+
+// ColumnMap returns a campaign's column overrides; see indexing.Index.
+func (s *Store) ColumnMap(ctx context.Context, campaign string) (map[string]string, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(campaignPrefix+campaign, columnsSK)})
+	if err != nil {
+		return nil, fmt.Errorf("column map of %s: %w", campaign, err)
+	}
+	var it columnMapItem
+	if out.Item != nil {
+		if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+			return nil, fmt.Errorf("column map of %s: %w", campaign, err)
+		}
+	}
+	if it.Columns == nil {
+		it.Columns = map[string]string{}
+	}
+	return it.Columns, nil
+}
+
+// PutColumnMap replaces a campaign's column overrides (header → kind name).
+func (s *Store) PutColumnMap(ctx context.Context, campaign string, columns map[string]string) error {
+	item, err := attributevalue.MarshalMap(columnMapItem{PK: campaignPrefix + campaign, SK: columnsSK, Columns: columns})
+	if err != nil {
+		return err
+	}
+	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("column map of %s: %w", campaign, err)
+	}
+	return nil
 }

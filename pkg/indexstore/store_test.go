@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,69 +14,111 @@ import (
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// TestRecordChangeOrder applies shuffled and duplicated notifications to
-// dynalite and checks that each key's manifest ends at its latest change,
-// whatever the arrival order.
-func TestRecordChangeOrder(t *testing.T) {
+func newStore(t *testing.T) *indexstore.Store {
+	t.Helper()
 	s := stacktest.Start(t, stacktest.Options(t))
-	store := indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
-	ctx := context.Background()
-
-	type history []indexing.ObjectChange
-	keys := map[string]history{}
-	var all []indexing.ObjectChange
-	for k := 0; k < 4; k++ {
-		key := fmt.Sprintf("campaigns/c%d/list.csv", k)
-		for v := 0; v < 5; v++ {
-			// Sequencers of different lengths: S3 compares them padded.
-			seq := fmt.Sprintf("%X", 0x9F+v*0x61)
-			c := indexing.ObjectChange{Bucket: "veil-leads", Key: key, VersionID: fmt.Sprintf("v%d", v),
-				Sequencer: seq, Removed: v == 4 && k%2 == 0, EventName: "ObjectCreated:Put"}
-			keys[key] = append(keys[key], c)
-			all = append(all, c, c) // every notification twice
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	for _, c := range all {
-		if _, err := store.RecordChange(ctx, c); err != nil {
-			t.Fatalf("RecordChange(%s@%s): %v", c.Key, c.VersionID, err)
-		}
-	}
-	for key, h := range keys {
-		latest := h[len(h)-1]
-		m, err := store.Manifest(ctx, "veil-leads", key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantStatus := indexstore.StatusPending
-		if latest.Removed {
-			wantStatus = indexstore.StatusRemoved
-		}
-		if m.VersionID != latest.VersionID || m.Status != wantStatus {
-			t.Errorf("%s: manifest at %s/%s, want %s/%s", key, m.VersionID, m.Status, latest.VersionID, wantStatus)
-		}
-	}
+	return indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
 }
 
-func TestRecordChangeReportsApplied(t *testing.T) {
-	s := stacktest.Start(t, stacktest.Options(t))
-	store := indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
+// TestClaimAndFinish: a claim wins unless a later sequencer is recorded (an
+// equal one may retry); a finish wins only while its claim stands.
+func TestClaimAndFinish(t *testing.T) {
+	store := newStore(t)
 	ctx := context.Background()
-	c := indexing.ObjectChange{Bucket: "b", Key: "k", VersionID: "1", Sequencer: "0A"}
+	m := indexing.Manifest{Bucket: "b", Key: "k", VersionID: "1", Status: indexing.StatusIndexing}
 	steps := []struct {
+		op   string
 		seq  string
 		want bool
-	}{{"0A", true}, {"0A", false}, {"09", false}, {"00B", true}, {"B", false}}
-	for _, st := range steps {
-		c.Sequencer = st.seq
-		got, err := store.RecordChange(ctx, c)
-		if err != nil || got != st.want {
-			t.Fatalf("RecordChange(seq %s) = %v, %v; want %v", st.seq, got, err, st.want)
+	}{
+		{"claim", "0A", true}, {"claim", "0A", true}, {"claim", "09", false}, {"finish", "09", false},
+		{"finish", "0A", true}, {"claim", "00B", true}, {"finish", "0A", false}, {"claim", "B", true}, {"claim", "FFFF", true}, {"claim", "0C", false},
+	}
+	for i, st := range steps {
+		m.Sequencer = st.seq
+		var got bool
+		var err error
+		if st.op == "claim" {
+			got, err = store.Claim(ctx, m)
+		} else {
+			got, err = store.Finish(ctx, m)
 		}
+		if err != nil || got != st.want {
+			t.Fatalf("step %d: %s(seq %s) = %v, %v; want %v", i, st.op, st.seq, got, err, st.want)
+		}
+	}
+	got, err := store.Manifest(ctx, "b", "k")
+	if err != nil || got.Sequencer != indexing.PadSequencer("FFFF") {
+		t.Fatalf("manifest sequencer = %q, %v; want padded FFFF", got.Sequencer, err)
 	}
 	if _, err := store.Manifest(ctx, "b", "never-seen"); !errors.Is(err, veil.ErrNotFound) {
 		t.Fatalf("Manifest(never-seen) error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestEntries writes more entries than one BatchWriteItem takes, finds them
+// by identifier, and deletes one object version's entries through the
+// ByObject index.
+func TestEntries(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	var entries []indexing.Entry
+	for v := 1; v <= 2; v++ {
+		for row := int64(1); row <= 60; row++ {
+			entries = append(entries, indexing.Entry{Key: fmt.Sprintf("%064x", row%7), Kind: "phone", Bucket: "veil-leads",
+				ObjectKey: "campaigns/a/list.csv", VersionID: fmt.Sprintf("v%d", v), Row: row, Offset: row * 10, Length: 10})
+		}
+	}
+	entries = append(entries, indexing.Entry{Key: fmt.Sprintf("%064x", 1), Kind: "email", Bucket: "veil-leads",
+		ObjectKey: "campaigns/b/other.csv", VersionID: "x", Row: 3, Offset: 30, Length: 12})
+	if err := store.PutEntries(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutEntries(ctx, entries[:30]); err != nil { // again: idempotent
+		t.Fatal(err)
+	}
+	hits, err := store.Lookup(ctx, fmt.Sprintf("%064x", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2*9 + 1; len(hits) != want { // rows 1, 8, …, 57 in each version, plus other.csv
+		t.Fatalf("Lookup = %d hits, want %d", len(hits), want)
+	}
+	n, err := store.DeleteEntries(ctx, "veil-leads", "campaigns/a/list.csv", func(v string) bool { return v == "v2" })
+	if err != nil || n != 60 {
+		t.Fatalf("DeleteEntries = %d, %v; want 60", n, err)
+	}
+	hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1))
+	for _, h := range hits {
+		if h.VersionID == "v1" {
+			t.Fatalf("entry of deleted version left: %+v", h)
+		}
+	}
+	if len(hits) != 10 {
+		t.Fatalf("after delete: %d hits, want 10", len(hits))
+	}
+	if err := store.DeleteEntry(ctx, hits[0]); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1)); len(hits) != 9 {
+		t.Fatalf("after DeleteEntry: %d hits, want 9", len(hits))
+	}
+}
+
+func TestColumnMap(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	got, err := store.ColumnMap(ctx, "none")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("ColumnMap(none) = %v, %v; want empty", got, err)
+	}
+	want := map[string]string{"Ref": "account_number", "Line 2": "phone"}
+	if err := store.PutColumnMap(ctx, "spring", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err = store.ColumnMap(ctx, "spring")
+	if err != nil || len(got) != 2 || got["Ref"] != "account_number" || got["Line 2"] != "phone" {
+		t.Fatalf("ColumnMap = %v, %v; want %v", got, err, want)
 	}
 }
 

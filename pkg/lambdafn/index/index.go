@@ -15,45 +15,64 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // Config is IndexFunction's environment.
 type Config struct {
-	IndexTable  string
-	LeadsBucket string
+	IndexTable   string
+	KeySecretARN string
+	PhoneRegion  string
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an unset
 // variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	v, err := lambdafn.Require(getenv, "INDEX_TABLE", "LEADS_BUCKET")
+	v, err := lambdafn.Require(getenv, "INDEX_TABLE", "INDEX_KEY_SECRET_ARN")
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{IndexTable: v[0], LeadsBucket: v[1]}, nil
+	return Config{IndexTable: v[0], KeySecretARN: v[1], PhoneRegion: getenv("PHONE_REGION")}, nil
 }
 
 // Build is IndexFunction's lambdafn.Builder.
-func Build(_ context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
+func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable)).Handle, nil
+	secret, err := indexkey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.KeySecretARN)
+	if err != nil {
+		return nil, err
+	}
+	return New(&indexing.Service{
+		Index:   indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable),
+		Objects: objectstore.New(s3.NewFromConfig(awsCfg)),
+		Secret:  secret,
+		Region:  cfg.PhoneRegion,
+	}).Handle, nil
+}
+
+// Applier applies one object change to the index (indexing.Service).
+type Applier interface {
+	Apply(ctx context.Context, c indexing.ObjectChange) error
 }
 
 // Handler applies the object changes of SQS-delivered S3 events.
 type Handler struct {
-	changes indexing.Recorder
+	changes Applier
 }
 
-// New returns a Handler recording changes in r.
-func New(r indexing.Recorder) *Handler { return &Handler{changes: r} }
+// New returns a Handler applying changes with a.
+func New(a Applier) *Handler { return &Handler{changes: a} }
 
 // Handle applies every record of the batch and reports the ones that failed.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -77,12 +96,11 @@ func (h *Handler) message(ctx context.Context, body string) error {
 		return err
 	}
 	for _, c := range changes {
-		applied, err := h.changes.RecordChange(ctx, c)
-		if err != nil {
+		slog.DebugContext(ctx, "object change", "bucket", c.Bucket, "key", c.Key, "versionId", c.VersionID,
+			"event", c.EventName, "sequencer", c.Sequencer)
+		if err := h.changes.Apply(ctx, c); err != nil {
 			return err
 		}
-		slog.InfoContext(ctx, "object change", "bucket", c.Bucket, "key", c.Key, "versionId", c.VersionID,
-			"event", c.EventName, "sequencer", c.Sequencer, "applied", applied)
 	}
 	return nil
 }

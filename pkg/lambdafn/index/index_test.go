@@ -13,19 +13,19 @@ import (
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// recorder is a pure fake of indexing.Recorder: it records what it was
+// recorder is a pure fake of Applier: it records what it was
 // given and fails for keys listed in fail.
 type recorder struct {
 	got  []indexing.ObjectChange
 	fail map[string]bool
 }
 
-func (r *recorder) RecordChange(_ context.Context, c indexing.ObjectChange) (bool, error) {
+func (r *recorder) Apply(_ context.Context, c indexing.ObjectChange) error {
 	if r.fail[c.Key] {
-		return false, errors.New("throttled")
+		return errors.New("throttled")
 	}
 	r.got = append(r.got, c)
-	return true, nil
+	return nil
 }
 
 func TestSampleEvents(t *testing.T) {

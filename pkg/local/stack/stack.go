@@ -60,6 +60,10 @@ type Options struct {
 	Samples bool
 	// QueueVisibility is the delay before a failed notification is retried.
 	QueueVisibility time.Duration
+	// HoldNotifications keeps S3 change notifications for the test to
+	// deliver (HeldNotifications) instead of queueing them to the index
+	// function.
+	HoldNotifications bool
 	// Clock drives the state machines' waits, retries and timeouts (the
 	// wall clock when nil); tests pass asl.NewManualClock to jump days.
 	Clock  asl.Clock
@@ -90,6 +94,7 @@ type Stack struct {
 	closers  []func()
 	ready    chan struct{}
 	mu       sync.Mutex
+	held     []s3local.Notification
 }
 
 // Start brings the stack up and returns once every part answers; Close
@@ -162,12 +167,6 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 
 	s.Runtime = lambdalocal.New(Region, AccountID, s.log)
-	if err := s.registerFunctions(ctx, res); err != nil {
-		return nil, err
-	}
-	if err := s.wireNotifications(res); err != nil {
-		return nil, err
-	}
 	dynamo, err := edge.Proxy(s.dynalite.URL)
 	if err != nil {
 		return nil, err
@@ -195,6 +194,14 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, err
 	}
 	if err := s.createBuckets(res); err != nil {
+		return nil, err
+	}
+	// Functions are built once the edge answers, as a cold start on AWS
+	// finds its services up (IndexFunction loads its key at init).
+	if err := s.registerFunctions(ctx, res); err != nil {
+		return nil, err
+	}
+	if err := s.wireNotifications(res); err != nil {
 		return nil, err
 	}
 	if opts.Samples {
@@ -336,6 +343,12 @@ func appendUnique(list []string, v string) []string {
 
 // notify delivers an S3 change to the queues the bucket notifies.
 func (s *Stack) notify(n s3local.Notification) {
+	if s.opts.HoldNotifications {
+		s.mu.Lock()
+		s.held = append(s.held, n)
+		s.mu.Unlock()
+		return
+	}
 	for _, q := range s.routes[n.Bucket] {
 		body, err := s3local.EventJSON(n, Region)
 		if err != nil {
@@ -413,6 +426,16 @@ func (s *Stack) WaitIdle(ctx context.Context) error {
 	}
 	s.Runtime.Wait()
 	return nil
+}
+
+// HeldNotifications returns and forgets the notifications held so far
+// (Options.HoldNotifications).
+func (s *Stack) HeldNotifications() []s3local.Notification {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.held
+	s.held = nil
+	return out
 }
 
 // DeadLetters returns the dead-lettered message bodies of queue id.

@@ -59,8 +59,8 @@ func TestAWSCLIOnTheEdge(t *testing.T) {
 	var head struct{ VersionId string }
 	_ = json.Unmarshal([]byte(stacktest.AWS(t, s, "s3api", "head-object", "--bucket", bucket, "--key", key)), &head)
 	status, version := getManifest(t, s, key)
-	if status != "pending" || version == "" || version != head.VersionId {
-		t.Fatalf("manifest after upload = %q @ %q, want pending @ %q", status, version, head.VersionId)
+	if status != "indexed" || version == "" || version != head.VersionId {
+		t.Fatalf("manifest after upload = %q @ %q, want indexed @ %q", status, version, head.VersionId)
 	}
 	if ls := stacktest.AWS(t, s, "s3", "ls", "s3://"+bucket+"/campaigns/", "--recursive"); !strings.Contains(ls, key) {
 		t.Fatalf("s3 ls does not list %q:\n%s", key, ls)
@@ -155,8 +155,8 @@ func TestSamplesAndRestart(t *testing.T) {
 		t.Fatalf("sample versions = %v, want at least 3", list)
 	}
 	for _, kv := range list {
-		if status, v := getManifest(t, s, kv[0]); status != "pending" || v != kv[1] {
-			t.Fatalf("manifest of sample %s = %s@%s, want pending@%s", kv[0], status, v, kv[1])
+		if status, v := getManifest(t, s, kv[0]); status != "indexed" || v != kv[1] {
+			t.Fatalf("manifest of sample %s = %s@%s, want indexed@%s", kv[0], status, v, kv[1])
 		}
 	}
 	s.Close()

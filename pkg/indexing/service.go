@@ -1,0 +1,382 @@
+package indexing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/leads"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Manifest statuses. An object is searchable only while "indexed"; a
+// manifest "indexing" is a claim in progress and never looks complete.
+const (
+	StatusIndexing = "indexing"
+	StatusIndexed  = "indexed"
+	StatusRemoved  = "removed"
+	StatusFailed   = "failed"
+)
+
+// Column is a column of a list as the index classified it.
+type Column struct {
+	Header string `json:"header" dynamodbav:"header"`
+	Kind   string `json:"kind" dynamodbav:"kind"`
+	By     string `json:"by" dynamodbav:"by"`
+}
+
+// Manifest is what the index knows about one object (the key's current
+// version). It holds no personal data: headers, counts and classes only.
+type Manifest struct {
+	Bucket    string
+	Key       string
+	VersionID string
+	Sequencer string // padded, see PadSequencer
+	Status    string
+	Campaign  string
+	Header    []string
+	Delimiter string
+	Columns   []Column
+	Rows      int64
+	Entries   int64
+	// Invalid counts identifier values that could not be normalized.
+	Invalid int64
+	// MinorsUnder16 counts rows whose date of birth makes the consumer
+	// younger than 16 on IndexedAt (-1 when the list has no such column).
+	MinorsUnder16 int64
+	Error         string
+	Size          int64
+	ETag          string
+	IndexedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Entry is one index entry: an identifier's key and the row that holds it.
+type Entry struct {
+	Key       string // hex HMAC of kind and normalized value
+	Kind      string
+	Bucket    string
+	ObjectKey string
+	VersionID string
+	Row       int64 // 1 = first data record after the header
+	Offset    int64 // byte offset of the record in the object
+	Length    int64 // byte length of the record
+}
+
+// Index is the index's storage.
+type Index interface {
+	// Manifest returns the manifest of bucket/key or an error wrapping
+	// veil.ErrNotFound.
+	Manifest(ctx context.Context, bucket, key string) (Manifest, error)
+	// Claim writes m if no manifest has a later sequencer; it reports
+	// whether it did.
+	Claim(ctx context.Context, m Manifest) (bool, error)
+	// Finish writes m if the stored manifest still has m's sequencer; it
+	// reports whether it did.
+	Finish(ctx context.Context, m Manifest) (bool, error)
+	// PutEntries writes entries; writing one twice is harmless.
+	PutEntries(ctx context.Context, entries []Entry) error
+	// DeleteEntries deletes the entries of bucket/key whose version keep
+	// rejects, and returns how many it deleted.
+	DeleteEntries(ctx context.Context, bucket, key string, keep func(versionID string) bool) (int, error)
+	// ColumnMap returns a campaign's column overrides (header → kind name);
+	// none is an empty map, not an error.
+	ColumnMap(ctx context.Context, campaign string) (map[string]string, error)
+}
+
+// Objects reads the leads bucket.
+type Objects interface {
+	// Current returns the current version of bucket/key; exists is false
+	// when there is none (never created, deleted, or a delete marker).
+	Current(ctx context.Context, bucket, key string) (versionID string, exists bool, err error)
+	// Open streams one version of an object.
+	Open(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, error)
+}
+
+// Service keeps the index equal to the leads bucket's current objects.
+type Service struct {
+	Index   Index
+	Objects Objects
+	Secret  []byte
+	Region  string // default region of phone numbers ("" = US)
+	// BatchSize is how many entries are written at a time (default 500).
+	BatchSize int
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// InputError is a lead list Veil cannot index: its content is at fault,
+// not the service, so retrying does not help. Its type name is the
+// errorType the workflow and the dead-letter alarm see.
+type InputError struct {
+	Bucket, Key, VersionID string
+	Reason                 string
+}
+
+// Error names the object and the reason (never a value of the list).
+func (e *InputError) Error() string {
+	return fmt.Sprintf("lead list s3://%s/%s@%s cannot be indexed: %s", e.Bucket, e.Key, e.VersionID, e.Reason)
+}
+
+// sampleRows is how many records classification looks at.
+const sampleRows = 100
+
+// Apply brings the index of c's key up to date with the bucket. It is
+// idempotent and independent of order: a change not later than the one
+// already applied is skipped, and the work itself reconciles with the key's
+// current version in S3, whatever the change said. It returns an
+// *InputError for a list that cannot be indexed (the manifest says why),
+// other errors for failures worth a retry.
+func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
+	seq := PadSequencer(c.Sequencer)
+	prev, err := s.Index.Manifest(ctx, c.Bucket, c.Key)
+	switch {
+	case errors.Is(err, veil.ErrNotFound):
+		prev = Manifest{}
+	case err != nil:
+		return err
+	}
+	if prev.Sequencer != "" && prev.Sequencer >= seq {
+		switch {
+		case prev.Status == StatusFailed && prev.Sequencer == seq:
+			// The same change again: fail the same way, without rereading,
+			// so that the message reaches the dead-letter queue.
+			return &InputError{Bucket: c.Bucket, Key: c.Key, VersionID: prev.VersionID, Reason: prev.Error}
+		case prev.Status != StatusIndexing || prev.Sequencer > seq:
+			s.log().DebugContext(ctx, "change already applied", "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
+			return nil
+		}
+	}
+	version, exists, err := s.Objects.Current(ctx, c.Bucket, c.Key)
+	if err != nil {
+		return err
+	}
+	m := Manifest{Bucket: c.Bucket, Key: c.Key, VersionID: version, Sequencer: seq, Campaign: Campaign(c.Key),
+		Size: c.Size, ETag: c.ETag, UpdatedAt: s.now(), MinorsUnder16: -1}
+	if !exists {
+		m.Status = StatusRemoved
+		if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
+			return err
+		}
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); err != nil {
+			return err
+		}
+		return nil
+	}
+	keepCurrent := func(v string) bool { return v == version }
+	if prev.Status == StatusIndexed && prev.VersionID == version {
+		// Nothing new to read: record the later sequencer, drop strays.
+		prev.Sequencer, prev.UpdatedAt = seq, s.now()
+		if ok, err := s.Index.Claim(ctx, prev); err != nil || !ok {
+			return err
+		}
+		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent)
+		return err
+	}
+	m.Status = StatusIndexing
+	if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
+		return err
+	}
+	if err := s.index(ctx, &m); err != nil {
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			return err
+		}
+		// Nothing of a list that cannot be indexed stays searchable.
+		if _, derr := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); derr != nil {
+			return derr
+		}
+		m.Status, m.Error, m.UpdatedAt = StatusFailed, ie.Reason, s.now()
+		if _, ferr := s.Index.Finish(ctx, m); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent); err != nil {
+		return err
+	}
+	m.Status, m.IndexedAt, m.UpdatedAt = StatusIndexed, s.now(), s.now()
+	ok, err := s.Index.Finish(ctx, m)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// A later change claimed the key while this one read the list; it
+		// owns the key now, and this version's entries are not current.
+		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(v string) bool { return v != version })
+		return err
+	}
+	s.log().InfoContext(ctx, "object indexed", "bucket", c.Bucket, "key", c.Key, "versionId", version,
+		"rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid, "minorsUnder16", m.MinorsUnder16)
+	return nil
+}
+
+// index reads one object version and writes its entries, filling m's
+// header, columns and counts.
+func (s *Service) index(ctx context.Context, m *Manifest) error {
+	body, err := s.Objects.Open(ctx, m.Bucket, m.Key, m.VersionID)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	bad := func(reason string) error {
+		return &InputError{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Reason: reason}
+	}
+	rd, err := leads.NewReader(body, leads.Options{RequireRows: true})
+	if err != nil {
+		return s.readError(err, bad)
+	}
+	var sample []leads.Record
+	for len(sample) < sampleRows {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return s.readError(err, bad)
+		}
+		rec.Fields = append([]string(nil), rec.Fields...)
+		sample = append(sample, rec)
+	}
+	overrides, err := s.overrides(ctx, m.Campaign)
+	if err != nil {
+		return err
+	}
+	values := make([][]string, len(sample))
+	for i, r := range sample {
+		values[i] = r.Fields
+	}
+	schema, err := identifiers.Classify(rd.Header(), values, identifiers.ClassifyOptions{Overrides: overrides, Region: s.Region})
+	if err != nil {
+		return bad("classification: " + err.Error())
+	}
+	if len(schema.Identifiers()) == 0 {
+		return bad("no identifier column (phone, email, customer ID or account number)")
+	}
+	m.Header = append([]string(nil), rd.Header()...)
+	m.Delimiter = string(rd.Options().Delimiter)
+	for _, col := range schema.Columns {
+		m.Columns = append(m.Columns, Column{Header: col.Header, Kind: col.Kind.String(), By: col.By.String()})
+	}
+	ix, err := identifiers.NewIndexer(s.Secret, schema, s.Region)
+	if err != nil {
+		return err
+	}
+	minors := newMinorCounter(schema, s.now())
+	batch := make([]Entry, 0, s.batchSize())
+	var scratch []identifiers.Entry
+	add := func(rec leads.Record) error {
+		m.Rows++
+		minors.add(rec.Fields)
+		scratch = ix.Append(scratch[:0], rec.Fields)
+		for _, e := range scratch {
+			batch = append(batch, Entry{Key: e.Key(), Kind: e.Kind.String(), Bucket: m.Bucket, ObjectKey: m.Key,
+				VersionID: m.VersionID, Row: rec.Number, Offset: rec.Offset, Length: rec.Length})
+		}
+		if len(batch) >= s.batchSize() {
+			if err := s.Index.PutEntries(ctx, batch); err != nil {
+				return err
+			}
+			m.Entries += int64(len(batch))
+			batch = batch[:0]
+		}
+		return nil
+	}
+	for _, rec := range sample {
+		if err := add(rec); err != nil {
+			return err
+		}
+	}
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return s.readError(err, bad)
+		}
+		if err := add(rec); err != nil {
+			return err
+		}
+	}
+	if len(batch) > 0 {
+		if err := s.Index.PutEntries(ctx, batch); err != nil {
+			return err
+		}
+		m.Entries += int64(len(batch))
+	}
+	for _, st := range ix.Stats() {
+		m.Invalid += st.Invalid
+	}
+	m.MinorsUnder16 = minors.count()
+	return nil
+}
+
+// readError turns what the reader says about the content into an
+// InputError and passes other failures (the S3 stream breaking) on.
+func (s *Service) readError(err error, bad func(string) error) error {
+	var pe *leads.ParseError
+	if errors.As(err, &pe) || errors.Is(err, leads.ErrEmpty) {
+		return bad(err.Error())
+	}
+	return err
+}
+
+func (s *Service) overrides(ctx context.Context, campaign string) (map[string]identifiers.Kind, error) {
+	if campaign == "" {
+		return nil, nil
+	}
+	cm, err := s.Index.ColumnMap(ctx, campaign)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]identifiers.Kind, len(cm))
+	for header, name := range cm {
+		k, err := identifiers.ParseKind(name)
+		if err != nil {
+			return nil, fmt.Errorf("column map of campaign %s, column %q: %w", campaign, header, err)
+		}
+		out[header] = k
+	}
+	return out, nil
+}
+
+func (s *Service) batchSize() int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
+	}
+	return 500
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Campaign returns the campaign of an object key laid out as
+// campaigns/<id>/…, or "".
+func Campaign(key string) string {
+	rest, ok := strings.CutPrefix(key, "campaigns/")
+	if !ok {
+		return ""
+	}
+	id, _, found := strings.Cut(rest, "/")
+	if !found {
+		return ""
+	}
+	return id
+}

@@ -1,0 +1,107 @@
+// Package objectstore reads the leads bucket on S3: which version of a key
+// is current, one version as a stream, and byte ranges of a version.
+package objectstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// API is the part of the S3 client the store calls.
+type API interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ API = (*s3.Client)(nil)
+
+// Store reads objects.
+type Store struct{ api API }
+
+var _ indexing.Objects = (*Store)(nil)
+
+// New returns a Store.
+func New(api API) *Store { return &Store{api: api} }
+
+// versionParam returns the VersionId to send: none for an unversioned
+// object.
+func versionParam(v string) *string {
+	if v == "" || v == "null" {
+		return nil
+	}
+	return aws.String(v)
+}
+
+// notFound reports whether err is S3 saying the key or version is not
+// there (a delete marker included).
+func notFound(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NotFound", "NoSuchKey", "NoSuchVersion", "MethodNotAllowed":
+			return true
+		}
+	}
+	return false
+}
+
+// Current returns the current version of bucket/key; see indexing.Objects.
+func (s *Store) Current(ctx context.Context, bucket, key string) (string, bool, error) {
+	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if notFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+	}
+	if aws.ToBool(out.DeleteMarker) {
+		return "", false, nil
+	}
+	return aws.ToString(out.VersionId), true, nil
+}
+
+// Open streams one version; a missing version is an error wrapping
+// veil.ErrNotFound.
+func (s *Store) Open(ctx context.Context, bucket, key, version string) (io.ReadCloser, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: versionParam(version)})
+	if notFound(err) {
+		return nil, fmt.Errorf("s3://%s/%s@%s: %w", bucket, key, version, veil.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s@%s: %w", bucket, key, version, err)
+	}
+	return out.Body, nil
+}
+
+// ReadRange returns bytes [start, end) of one version; a missing version is
+// an error wrapping veil.ErrNotFound.
+func (s *Store) ReadRange(ctx context.Context, bucket, key, version string, start, end int64) ([]byte, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), VersionId: versionParam(version),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", start, end-1)),
+	})
+	if notFound(err) {
+		return nil, fmt.Errorf("s3://%s/%s@%s: %w", bucket, key, version, veil.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s@%s bytes %d-%d: %w", bucket, key, version, start, end-1, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read s3://%s/%s@%s: %w", bucket, key, version, err)
+	}
+	if int64(len(b)) != end-start {
+		return nil, fmt.Errorf("s3://%s/%s@%s: range %d-%d returned %d bytes", bucket, key, version, start, end-1, len(b))
+	}
+	return b, nil
+}
