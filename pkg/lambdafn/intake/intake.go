@@ -18,6 +18,7 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -38,12 +39,21 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 }
 
 // Build is IntakeFunction's lambdafn.Builder.
-func Build(_ context.Context, _ aws.Config, getenv func(string) string) (any, error) {
+func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg).Handle, nil
+	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, svc).Handle, nil
+}
+
+// Searcher is the search GET /search runs (search.Service).
+type Searcher interface {
+	Search(ctx context.Context, ids []search.Identifier) (search.Result, error)
 }
 
 // route is one API route: who may call it and what it does.
@@ -55,14 +65,16 @@ type route struct {
 // Handler serves IntakeFunction's invocations.
 type Handler struct {
 	cfg    Config
+	search Searcher
 	routes map[string]route
 }
 
 // New returns a Handler.
-func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg}
+func New(cfg Config, s Searcher) *Handler {
+	h := &Handler{cfg: cfg, search: s}
 	h.routes = map[string]route{
-		"GET /me": {roles: auth.Roles, serve: h.me},
+		"GET /me":     {roles: auth.Roles, serve: h.me},
+		"GET /search": {roles: []auth.Role{auth.Supervisor, auth.Admin}, serve: h.searchRows},
 	}
 	return h
 }

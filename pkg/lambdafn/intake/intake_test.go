@@ -14,7 +14,7 @@ import (
 )
 
 func newHandler() *Handler {
-	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"})
+	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{})
 }
 
 // withCaller returns the sample GET /me event with its claims replaced;
@@ -24,6 +24,7 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 	var ev events.APIGatewayV2HTTPRequest
 	lambdafntest.Decode(t, "intake/apigw-get-me.json", &ev)
 	ev.RouteKey, ev.RequestContext.RouteKey = route, route
+	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com"
 	if claims == nil {
 		ev.RequestContext.Authorizer = nil
 	} else {

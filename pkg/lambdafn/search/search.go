@@ -6,14 +6,18 @@ package search
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Identifier is one identifier a consumer named, as written.
+// Identifier is one identifier a consumer named, as written; Kind is phone,
+// email, customerId or accountNumber.
 type Identifier struct {
 	Kind  string `json:"kind"`
 	Value string `json:"value"`
@@ -25,41 +29,69 @@ type Input struct {
 	Identifiers []Identifier `json:"identifiers"`
 }
 
-// Validate returns a *veil.ValidationError naming the first bad field.
-func (in Input) Validate() *veil.ValidationError {
+// Output is the Search task's result.
+type Output struct {
+	RequestID string `json:"requestId"`
+	search.Result
+}
+
+// Searcher is the search the handler calls (search.Service).
+type Searcher interface {
+	Search(ctx context.Context, ids []search.Identifier) (search.Result, error)
+}
+
+// Validate checks the input and returns its identifiers; it returns a
+// *veil.ValidationError naming the first bad field.
+func (in Input) Validate() ([]search.Identifier, error) {
 	if in.RequestID == "" {
-		return veil.Invalid("requestId", "required")
+		return nil, veil.Invalid("requestId", "required")
 	}
 	if len(in.Identifiers) == 0 {
-		return veil.Invalid("identifiers", "at least one identifier is required")
+		return nil, veil.Invalid("identifiers", "at least one identifier is required")
 	}
+	ids := make([]search.Identifier, len(in.Identifiers))
 	for i, id := range in.Identifiers {
-		switch id.Kind {
-		case "phone", "email", "customerId", "accountNumber":
-		default:
-			return veil.Invalid(fmt.Sprintf("identifiers[%d].kind", i), "must be phone, email, customerId or accountNumber")
+		kind, ok := search.ParseKind(id.Kind)
+		if !ok {
+			return nil, veil.Invalid(fmt.Sprintf("identifiers[%d].kind", i), "must be phone, email, customerId or accountNumber")
 		}
-		if id.Value == "" {
-			return veil.Invalid(fmt.Sprintf("identifiers[%d].value", i), "required")
-		}
+		ids[i] = search.Identifier{Field: fmt.Sprintf("identifiers[%d].value", i), Kind: kind, Value: id.Value}
 	}
-	return nil
+	return ids, nil
 }
+
+// Handler runs the Search task.
+type Handler struct{ search Searcher }
+
+// New returns a Handler.
+func New(s Searcher) *Handler { return &Handler{search: s} }
 
 // Build is SearchFunction's lambdafn.Builder.
-func Build(_ context.Context, _ aws.Config, getenv func(string) string) (any, error) {
-	if _, err := lambdafn.Require(getenv, "INDEX_TABLE", "LEADS_BUCKET", "INDEX_KEY_SECRET_ARN"); err != nil {
+func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
+	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	if err != nil {
 		return nil, err
 	}
-	return Handle, nil
+	return New(svc).Handle, nil
 }
 
-// Handle validates the task input. Searching the index is not built yet, so
-// a valid input fails with *veil.NotImplementedError rather than answering
-// "nothing found" for data that may exist.
-func Handle(_ context.Context, in Input) (any, error) {
-	if err := in.Validate(); err != nil {
-		return nil, err
+// Handle searches. It returns a *veil.ValidationError (unwrapped, so the
+// workflow's Catch matches its type name) for bad input; other errors are
+// worth a retry.
+func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+	ids, err := in.Validate()
+	if err != nil {
+		return Output{}, err
 	}
-	return nil, &veil.NotImplementedError{Capability: "search"}
+	res, err := h.search.Search(ctx, ids)
+	if err != nil {
+		return Output{}, err
+	}
+	requestID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
+	slog.InfoContext(ctx, "search", "requestId", requestID, "privacyRequest", in.RequestID,
+		"identifiers", len(ids), "records", len(res.Records), "stale", len(res.Stale))
+	return Output{RequestID: in.RequestID, Result: res}, nil
 }

@@ -177,7 +177,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s.closers = append(s.closers, s.StepFunctions.Close)
 	box := outbox.Outbox{Dir: filepath.Join(opts.DataDir, "outbox")}
 	e := &edge.Edge{
-		S3:             gofakes3.New(s.S3, gofakes3.WithAutoBucket(false)).Server(),
+		S3:             s3local.Server(s.S3),
 		DynamoDB:       dynamo,
 		StepFunctions:  s.StepFunctions,
 		Lambda:         s.Runtime,

@@ -122,8 +122,8 @@ func TestStepFunctionsOnTheEdge(t *testing.T) {
 		{
 			name: "unhandled error fails the execution",
 			def: `{"StartAt":"Search","States":{"Search":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
-				"Parameters":{"FunctionName":"SearchFunction","Payload.$":"$"},"End":true}}}`,
-			input:  `{"requestId":"r1","identifiers":[{"kind":"phone","value":"2125550147"}]}`,
+				"Parameters":{"FunctionName":"ExportFunction","Payload.$":"$"},"End":true}}}`,
+			input:  `{"requestId":"r1","records":[]}`,
 			status: "FAILED", errName: "NotImplementedError",
 		},
 	}
@@ -165,7 +165,7 @@ func TestTemplateStateMachine(t *testing.T) {
 		t.Fatalf("invalid request: %v %v, want FAILED RequestRejected", d["status"], d["error"])
 	}
 	if d := start(`{"requestId":"r-1","type":"access","identifiers":[{"kind":"email","value":"a@example.com"}]}`); d["status"] != "FAILED" || d["error"] != "NotImplementedError" {
-		t.Fatalf("valid request: %v %v, want FAILED NotImplementedError until search is built", d["status"], d["error"])
+		t.Fatalf("valid request: %v %v, want FAILED NotImplementedError until export is built", d["status"], d["error"])
 	}
 }
 

@@ -1,0 +1,61 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
+	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// recordingSearch is a pure fake: it records the identifiers it is given.
+type recordingSearch struct{ got []search.Identifier }
+
+func (r *recordingSearch) Search(_ context.Context, ids []search.Identifier) (search.Result, error) {
+	r.got = ids
+	return search.Result{Records: []search.Record{{Key: "k", Row: 1}}}, nil
+}
+
+func TestHandleSampleEvent(t *testing.T) {
+	var in Input
+	lambdafntest.Decode(t, "search/sfn-search-task.json", &in)
+	rec := &recordingSearch{}
+	out, err := New(rec).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.RequestID != in.RequestID || len(out.Records) != 1 {
+		t.Fatalf("output = %+v, want the request ID and the record", out)
+	}
+	if len(rec.got) != 2 || rec.got[0].Kind != identifiers.Phone || rec.got[1].Kind != identifiers.Email || rec.got[1].Field != "identifiers[1].value" {
+		t.Fatalf("searched %+v, want phone then email with their fields", rec.got)
+	}
+}
+
+func TestHandleRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    Input
+		field string
+	}{
+		{"no request", Input{Identifiers: []Identifier{{Kind: "phone", Value: "1"}}}, "requestId"},
+		{"no identifiers", Input{RequestID: "r"}, "identifiers"},
+		{"unknown kind", Input{RequestID: "r", Identifiers: []Identifier{{Kind: "ssn", Value: "1"}}}, "identifiers[0].kind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(&recordingSearch{}).Handle(context.Background(), tc.in)
+			// Unwrapped, so Step Functions sees errorType ValidationError.
+			ve, ok := err.(*veil.ValidationError)
+			if !ok || ve.Field != tc.field {
+				t.Fatalf("error = %#v, want *veil.ValidationError on %s", err, tc.field)
+			}
+			if !errors.As(err, &ve) {
+				t.Fatal("not a ValidationError")
+			}
+		})
+	}
+}

@@ -1,0 +1,353 @@
+// Package search finds every lead-list row that holds a consumer's
+// identifiers, however they were written: each identifier is normalized and
+// keyed as the index keyed it, its entries are looked up, and the rows are
+// read back from S3 with ranged GETs (coalesced per object version, fetched
+// concurrently). It costs what the consumer's rows cost, not what the bucket
+// holds.
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/leads"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Identifier is one identifier a consumer named, as written.
+type Identifier struct {
+	// Field names the identifier in errors ("phone[0]").
+	Field string
+	Kind  identifiers.Kind
+	Value string
+}
+
+// Record is one row that holds at least one of the identifiers.
+type Record struct {
+	Bucket    string            `json:"bucket"`
+	Key       string            `json:"key"`
+	VersionID string            `json:"versionId"`
+	Row       int64             `json:"row"`
+	Campaign  string            `json:"campaign,omitempty"`
+	Fields    map[string]string `json:"fields"`
+	MatchedOn []string          `json:"matchedOn"`
+}
+
+// Stale is an index entry whose row no longer exists in the object's
+// current version; search reports it and deletes it from the index.
+type Stale struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId"`
+	Row       int64  `json:"row"`
+	Reason    string `json:"reason"`
+}
+
+// Result is what a search found.
+type Result struct {
+	Records []Record `json:"records"`
+	Stale   []Stale  `json:"stale,omitempty"`
+}
+
+// Index is the part of the index search reads and repairs.
+type Index interface {
+	Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error)
+	// Manifest returns an error wrapping veil.ErrNotFound for an unknown
+	// object.
+	Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error)
+	DeleteEntry(ctx context.Context, e indexing.Entry) error
+}
+
+// Objects reads byte ranges of object versions.
+type Objects interface {
+	// ReadRange returns bytes [start, end); a missing version is an error
+	// wrapping veil.ErrNotFound.
+	ReadRange(ctx context.Context, bucket, key, version string, start, end int64) ([]byte, error)
+}
+
+// Service searches.
+type Service struct {
+	Index   Index
+	Objects Objects
+	Secret  []byte
+	Region  string
+	// Concurrency bounds concurrent lookups and ranged GETs (default 8).
+	Concurrency int
+	// MaxGap is the largest gap between two rows of one object that one
+	// ranged GET reads across rather than making two (default 64 KiB).
+	MaxGap int64
+	// MaxSpan bounds the bytes one ranged GET reads (default 1 MiB).
+	MaxSpan int64
+}
+
+// KindNames are the names of the identifier kinds in the API, as query
+// parameters and in matchedOn.
+var KindNames = map[identifiers.Kind]string{
+	identifiers.Phone:         "phone",
+	identifiers.Email:         "email",
+	identifiers.CustomerID:    "customerId",
+	identifiers.AccountNumber: "accountNumber",
+}
+
+// ParseKind returns the kind an API name stands for.
+func ParseKind(name string) (identifiers.Kind, bool) {
+	for k, n := range KindNames {
+		if n == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+type rowID struct {
+	bucket, key, version string
+	row                  int64
+}
+
+type hit struct {
+	entry   indexing.Entry
+	kinds   map[string]bool
+	entries []indexing.Entry // every entry pointing at the row, for repair
+}
+
+// Search returns every current row holding one of ids, deduplicated, with
+// the kinds it matched on, sorted by bucket, key and row. It returns a
+// *veil.ValidationError naming the identifier that is missing or malformed.
+func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) {
+	keys, err := s.keys(ids)
+	if err != nil {
+		return Result{}, err
+	}
+	found, err := s.lookup(ctx, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	byObject := map[[2]string][]*hit{}
+	for _, h := range found {
+		k := [2]string{h.entry.Bucket, h.entry.ObjectKey}
+		byObject[k] = append(byObject[k], h)
+	}
+	var mu sync.Mutex
+	res := Result{Records: []Record{}}
+	g, gctx := s.group(ctx)
+	for obj, hits := range byObject {
+		g.Go(func() error {
+			recs, stale, err := s.readObject(gctx, obj[0], obj[1], hits)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Records = append(res.Records, recs...)
+			res.Stale = append(res.Stale, stale...)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Result{}, err
+	}
+	sort.Slice(res.Records, func(i, j int) bool {
+		a, b := res.Records[i], res.Records[j]
+		if a.Bucket != b.Bucket {
+			return a.Bucket < b.Bucket
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.Row < b.Row
+	})
+	return res, nil
+}
+
+type keyed struct {
+	key  string
+	kind string
+}
+
+// keys normalizes and keys each identifier; duplicates collapse.
+func (s *Service) keys(ids []Identifier) ([]keyed, error) {
+	if len(ids) == 0 {
+		return nil, veil.Invalid("identifiers", "at least one of phone, email, customerId or accountNumber is required")
+	}
+	norm, err := identifiers.NewNormalizer(s.Region)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []keyed
+	for _, id := range ids {
+		name, ok := KindNames[id.Kind]
+		if !ok {
+			return nil, veil.Invalid(id.Field, "not an identifier kind")
+		}
+		n, err := norm.Normalize(id.Kind, id.Value)
+		if err != nil {
+			reason := "not a valid " + name
+			if errors.Is(err, identifiers.ErrEmpty) {
+				reason = "empty"
+			}
+			return nil, veil.Invalid(id.Field, "%s", reason)
+		}
+		k := identifiers.Key(s.Secret, id.Kind, n)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, keyed{key: k, kind: name})
+		}
+	}
+	return out, nil
+}
+
+// lookup fetches every key's entries concurrently and merges them by row.
+func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, error) {
+	var mu sync.Mutex
+	found := map[rowID]*hit{}
+	g, gctx := s.group(ctx)
+	for _, k := range keys {
+		g.Go(func() error {
+			entries, err := s.Index.Lookup(gctx, k.key)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range entries {
+				id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Row}
+				h, ok := found[id]
+				if !ok {
+					h = &hit{entry: e, kinds: map[string]bool{}}
+					found[id] = h
+				}
+				h.kinds[k.kind] = true
+				h.entries = append(h.entries, e)
+			}
+			return nil
+		})
+	}
+	return found, g.Wait()
+}
+
+// readObject reads the rows of one object. Entries of any version but the
+// manifest's current one, and rows whose version is gone, are stale: they
+// are reported and deleted from the index.
+func (s *Service) readObject(ctx context.Context, bucket, key string, hits []*hit) ([]Record, []Stale, error) {
+	m, err := s.Index.Manifest(ctx, bucket, key)
+	if err != nil && !errors.Is(err, veil.ErrNotFound) {
+		return nil, nil, err
+	}
+	var current []*hit
+	var stale []Stale
+	for _, h := range hits {
+		switch {
+		case m.Status != indexing.StatusIndexed && m.Status != indexing.StatusIndexing:
+			stale = append(stale, s.repair(ctx, h, "object is "+orUnknown(m.Status)))
+		case h.entry.VersionID != m.VersionID:
+			stale = append(stale, s.repair(ctx, h, "version is no longer current"))
+		default:
+			current = append(current, h)
+		}
+	}
+	if len(current) == 0 || len(m.Header) == 0 {
+		// Still being indexed for the first time: its header is not recorded yet.
+		return nil, stale, nil
+	}
+	opts := leads.Options{}
+	if m.Delimiter != "" {
+		opts.Delimiter = []rune(m.Delimiter)[0]
+	}
+	sort.Slice(current, func(i, j int) bool { return current[i].entry.Offset < current[j].entry.Offset })
+	var recs []Record
+	for _, span := range s.coalesce(current) {
+		first, last := span[0].entry, span[len(span)-1].entry
+		start, end := first.Offset, last.Offset+last.Length
+		for _, h := range span {
+			end = max(end, h.entry.Offset+h.entry.Length)
+		}
+		buf, err := s.Objects.ReadRange(ctx, bucket, key, m.VersionID, start, end)
+		if errors.Is(err, veil.ErrNotFound) {
+			for _, h := range span {
+				stale = append(stale, s.repair(ctx, h, "version is gone"))
+			}
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, h := range span {
+			raw := buf[h.entry.Offset-start : h.entry.Offset-start+h.entry.Length]
+			rec, err := leads.ParseRecord(raw, m.Header, opts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("s3://%s/%s@%s row %d: %w", bucket, key, m.VersionID, h.entry.Row, err)
+			}
+			fields := make(map[string]string, len(m.Header))
+			for i, name := range m.Header {
+				if i < len(rec.Fields) {
+					fields[name] = rec.Fields[i]
+				}
+			}
+			matched := make([]string, 0, len(h.kinds))
+			for k := range h.kinds {
+				matched = append(matched, k)
+			}
+			sort.Strings(matched)
+			recs = append(recs, Record{Bucket: bucket, Key: key, VersionID: m.VersionID, Row: h.entry.Row,
+				Campaign: m.Campaign, Fields: fields, MatchedOn: matched})
+		}
+	}
+	return recs, stale, nil
+}
+
+func orUnknown(status string) string {
+	if status == "" {
+		return "not in the index"
+	}
+	return status
+}
+
+// repair deletes a stale row's entries; a failed delete is left for the next
+// search or reindex to retry, as the answer is right either way.
+func (s *Service) repair(ctx context.Context, h *hit, reason string) Stale {
+	for _, e := range h.entries {
+		_ = s.Index.DeleteEntry(ctx, e)
+	}
+	return Stale{Bucket: h.entry.Bucket, Key: h.entry.ObjectKey, VersionID: h.entry.VersionID, Row: h.entry.Row, Reason: reason}
+}
+
+// coalesce groups rows sorted by offset into spans one ranged GET reads.
+func (s *Service) coalesce(hits []*hit) [][]*hit {
+	maxGap, maxSpan := s.MaxGap, s.MaxSpan
+	if maxGap <= 0 {
+		maxGap = 64 << 10
+	}
+	if maxSpan <= 0 {
+		maxSpan = 1 << 20
+	}
+	var spans [][]*hit
+	for _, h := range hits {
+		if n := len(spans); n > 0 {
+			span := spans[n-1]
+			start := span[0].entry.Offset
+			last := span[len(span)-1].entry
+			if h.entry.Offset-(last.Offset+last.Length) <= maxGap && h.entry.Offset+h.entry.Length-start <= maxSpan {
+				spans[n-1] = append(span, h)
+				continue
+			}
+		}
+		spans = append(spans, []*hit{h})
+	}
+	return spans
+}
+
+// group returns an errgroup running at most Concurrency jobs at once.
+func (s *Service) group(ctx context.Context) (*errgroup.Group, context.Context) {
+	g, ctx := errgroup.WithContext(ctx)
+	n := s.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	g.SetLimit(n)
+	return g, ctx
+}

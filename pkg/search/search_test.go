@@ -1,0 +1,232 @@
+package search_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/indexkey"
+	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/local/stack"
+	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
+	"github.com/veil-privacy/veil/pkg/objectstore"
+	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// countingObjects counts ranged GETs on the way to the real store.
+type countingObjects struct {
+	*objectstore.Store
+	gets atomic.Int64
+}
+
+func (c *countingObjects) ReadRange(ctx context.Context, bucket, key, version string, start, end int64) ([]byte, error) {
+	c.gets.Add(1)
+	return c.Store.ReadRange(ctx, bucket, key, version, start, end)
+}
+
+type fixture struct {
+	stack   *stack.Stack
+	svc     *search.Service
+	store   *indexstore.Store
+	objects *countingObjects
+	s3      *s3.Client
+}
+
+// newFixture starts a stack with the sample lists indexed.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	opts := stacktest.Options(t)
+	opts.Samples = true
+	s := stacktest.Start(t, opts)
+	stacktest.WaitIdle(t, s)
+	secret, err := indexkey.Load(context.Background(), secretsmanager.NewFromConfig(s.AWS), s.Names["IndexKeySecret"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{stack: s, store: indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"]),
+		objects: &countingObjects{Store: objectstore.New(s3.NewFromConfig(s.AWS))}, s3: s3.NewFromConfig(s.AWS)}
+	f.svc = &search.Service{Index: f.store, Objects: f.objects, Secret: secret}
+	return f
+}
+
+func (f *fixture) put(t *testing.T, key, body string) {
+	t.Helper()
+	if _, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(f.stack.Names["LeadsBucket"]),
+		Key: aws.String(key), Body: bytes.NewReader([]byte(body))}); err != nil {
+		t.Fatal(err)
+	}
+	stacktest.WaitIdle(t, f.stack)
+}
+
+type want struct {
+	key     string
+	row     int64
+	matched []string
+	field   string // one field to check: header=value
+	value   string
+}
+
+// TestSearchSamples finds the sample consumers however their identifiers
+// were written, across lists of different formats.
+func TestSearchSamples(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name string
+		ids  []search.Identifier
+		want []want
+	}{
+		{
+			name: "phone written another way finds both lists",
+			ids:  []search.Identifier{{Field: "phone[0]", Kind: identifiers.Phone, Value: "+1 (212) 555.0147"}},
+			want: []want{
+				{"campaigns/solar-2026/q1-export.csv", 1, []string{"phone"}, "full_name", "Dana Whitfield"},
+				{"campaigns/spring-refi/leads-2026-03.csv", 1, []string{"phone"}, "Mobile No.", "(212) 555-0147"},
+			},
+		},
+		{
+			name: "phone and email merge into one record per row",
+			ids: []search.Identifier{
+				{Field: "phone[0]", Kind: identifiers.Phone, Value: "2125550147"},
+				{Field: "email[0]", Kind: identifiers.Email, Value: "  DANA.whitfield@example.COM "},
+			},
+			want: []want{
+				{"campaigns/solar-2026/q1-export.csv", 1, []string{"email", "phone"}, "campaign_notes", "called twice; prefers evenings"},
+				{"campaigns/spring-refi/leads-2026-03.csv", 1, []string{"email", "phone"}, "E-mail", "dana.whitfield@example.com"},
+			},
+		},
+		{
+			name: "customer ID across a tab-separated list",
+			ids:  []search.Identifier{{Field: "customerId[0]", Kind: identifiers.CustomerID, Value: "C-100232"}},
+			want: []want{
+				{"campaigns/solar-2026/callbacks.tsv", 1, []string{"customerId"}, "Address Line 1", "12 Pine St"},
+				{"campaigns/spring-refi/leads-2026-03.csv", 2, []string{"customerId"}, "Last Name", "Okafor"},
+			},
+		},
+		{
+			name: "nobody",
+			ids:  []search.Identifier{{Field: "email[0]", Kind: identifiers.Email, Value: "nobody@example.com"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := f.svc.Search(context.Background(), tc.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Records) != len(tc.want) {
+				t.Fatalf("found %d records, want %d: %+v", len(res.Records), len(tc.want), res.Records)
+			}
+			for i, w := range tc.want {
+				r := res.Records[i]
+				if r.Key != w.key || r.Row != w.row || !reflect.DeepEqual(r.MatchedOn, w.matched) || r.Fields[w.field] != w.value {
+					t.Errorf("record %d = %s row %d matched %v %s=%q; want %s row %d matched %v %s=%q",
+						i, r.Key, r.Row, r.MatchedOn, w.field, r.Fields[w.field], w.key, w.row, w.matched, w.field, w.value)
+				}
+				if r.Campaign == "" || r.VersionID == "" || r.Bucket != "veil-leads" {
+					t.Errorf("record %d lacks campaign, version or bucket: %+v", i, r)
+				}
+			}
+		})
+	}
+}
+
+// TestSearchReadsQuotedNewlinesAndCoalesces: a row with a quoted newline is
+// read back whole (encoding/csv reads a quoted CRLF as LF),
+// and rows close together in one object cost one GET.
+func TestSearchReadsQuotedNewlinesAndCoalesces(t *testing.T) {
+	f := newFixture(t)
+	body := "email,notes\r\n" +
+		"zq@example.com,\"line one\r\nline two, with comma\"\r\n" +
+		"other@example.com,x\r\n" +
+		"zq@example.com,second\r\n"
+	f.put(t, "campaigns/multi/list.csv", body)
+	before := f.objects.gets.Load()
+	res, err := f.svc.Search(context.Background(), []search.Identifier{{Field: "email[0]", Kind: identifiers.Email, Value: "ZQ@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 2 || res.Records[0].Fields["notes"] != "line one\nline two, with comma" || res.Records[1].Fields["notes"] != "second" {
+		t.Fatalf("records = %+v, want rows 1 and 3 with their notes", res.Records)
+	}
+	if res.Records[0].Campaign != "multi" {
+		t.Fatalf("campaign = %q, want multi", res.Records[0].Campaign)
+	}
+	if gets := f.objects.gets.Load() - before; gets != 1 {
+		t.Fatalf("ranged GETs = %d, want 1 for two rows 30 bytes apart", gets)
+	}
+}
+
+// TestSearchRepairsStaleEntries: an entry pointing at a version that is not
+// current is reported once and removed from the index.
+func TestSearchRepairsStaleEntries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	key := identifiers.Key(f.svc.Secret, identifiers.Email, "ghost@example.com")
+	ghost := indexing.Entry{Key: key, Kind: "email", Bucket: "veil-leads", ObjectKey: "campaigns/spring-refi/leads-2026-03.csv",
+		VersionID: "a-version-that-is-gone", Row: 7, Offset: 0, Length: 10}
+	if err := f.store.PutEntries(ctx, []indexing.Entry{ghost}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []search.Identifier{{Field: "email[0]", Kind: identifiers.Email, Value: "ghost@example.com"}}
+	res, err := f.svc.Search(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 0 || len(res.Stale) != 1 || res.Stale[0].VersionID != ghost.VersionID || res.Stale[0].Row != 7 {
+		t.Fatalf("first search = %+v, want no record and one stale entry", res)
+	}
+	if res, _ = f.svc.Search(ctx, ids); len(res.Stale) != 0 {
+		t.Fatalf("second search still reports %d stale entries, want the repair to have removed it", len(res.Stale))
+	}
+}
+
+// TestSearchAfterReplace: a replaced list answers from its new version only.
+func TestSearchAfterReplace(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "campaigns/r/list.csv", "phone,name\n2125550123,Old Name\n")
+	f.put(t, "campaigns/r/list.csv", "name,phone\nNew Name,212-555-0123\nOther,2125550100\n")
+	res, err := f.svc.Search(context.Background(), []search.Identifier{{Field: "phone[0]", Kind: identifiers.Phone, Value: "(212) 555-0123"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 || res.Records[0].Fields["name"] != "New Name" || len(res.Stale) != 0 {
+		t.Fatalf("records = %+v stale %+v, want only the new version's row", res.Records, res.Stale)
+	}
+}
+
+func TestSearchValidation(t *testing.T) {
+	svc := &search.Service{Secret: []byte("0123456789abcdef0123456789abcdef")}
+	tests := []struct {
+		name  string
+		ids   []search.Identifier
+		field string
+	}{
+		{"none", nil, "identifiers"},
+		{"bad phone", []search.Identifier{{Field: "phone[0]", Kind: identifiers.Phone, Value: "12"}}, "phone[0]"},
+		{"empty email", []search.Identifier{{Field: "email[1]", Kind: identifiers.Email, Value: "  "}}, "email[1]"},
+		{"not an identifier kind", []search.Identifier{{Field: "x", Kind: identifiers.City, Value: "Queens"}}, "x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Search(context.Background(), tc.ids)
+			var ve *veil.ValidationError
+			if !errors.As(err, &ve) || ve.Field != tc.field {
+				t.Fatalf("error = %v, want a ValidationError on %s", err, tc.field)
+			}
+			if bytes.Contains([]byte(err.Error()), []byte("Queens")) {
+				t.Fatalf("error %q repeats the value", err)
+			}
+		})
+	}
+}
