@@ -29,7 +29,7 @@ func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	}
 	return &search.Service{
 		Index:   indexstore.New(dynamodb.NewFromConfig(awsCfg), v[0]),
-		Objects: objectstore.New(s3.NewFromConfig(awsCfg)),
+		Objects: objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions)),
 		Secret:  secret,
 		Region:  getenv("PHONE_REGION"),
 	}, nil
