@@ -335,17 +335,6 @@ func (s *Store) writeBatch(ctx context.Context, batch []ddbtypes.WriteRequest) e
 	}
 }
 
-// hit is one entry as Lookup reads it.
-type hit struct {
-	Kind      string `dynamodbav:"kind"`
-	Bucket    string `dynamodbav:"bucket"`
-	Key       string `dynamodbav:"key"`
-	VersionID string `dynamodbav:"versionId"`
-	Row       int64  `dynamodbav:"row"`
-	Offset    int64  `dynamodbav:"offset"`
-	Length    int64  `dynamodbav:"length"`
-}
-
 // Lookup returns every entry of one identifier key, across all pages.
 func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error) {
 	pk := IdentifierPK(hmacKey)
@@ -364,7 +353,7 @@ func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, e
 			return nil, fmt.Errorf("lookup %s: %w", pk[:len(identPrefix)+12], err)
 		}
 		for _, it := range page.Items {
-			var h hit
+			var h entryItem
 			if err := attributevalue.UnmarshalMap(it, &h); err != nil {
 				return nil, err
 			}
