@@ -1,65 +1,61 @@
-// Command veil is the operator's tool. `veil token -role admin` prints a
-// local development token for the local stack's API.
+// Command veil is the operator's tool:
+//
+//	veil token -role admin                      a local development token for the local stack's API
+//	veil backfill -bucket B [-prefix P] …       index every list already under a prefix
+//	veil columns set|get -campaign ID …         a campaign's column map
+//
+// Commands that call AWS use the SDK's standard configuration
+// (AWS_ENDPOINT_URL, AWS_REGION, credentials), so they work unchanged
+// against `make run`'s edge and against AWS.
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
-	"time"
-
-	"github.com/veil-privacy/veil/pkg/auth"
-	"github.com/veil-privacy/veil/pkg/local/devauth"
+	"os/signal"
 )
 
+// command runs one subcommand and returns the process's exit code.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the command ran, and some of its work failed
+	exitUsage  = 2 // bad arguments, configuration, or a failure that stopped the command
+)
+
+var commands = map[string]command{
+	"token":    token,
+	"backfill": backfillCmd,
+	"columns":  columns,
+}
+
+const usageText = `usage:
+  veil token -role agent|supervisor|admin|auditor [-data .local] [-ttl 12h]
+  veil backfill -bucket NAME [-prefix campaigns/] [-workers 8] [-batch 50] [-function IndexFunction] [-dry-run] [-json]
+  veil columns set -campaign ID -map 'Header=kind,…' [-table veil-index]
+  veil columns get -campaign ID [-table veil-index]
+`
+
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-	}
-	switch os.Args[1] {
-	case "token":
-		if err := token(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "veil token:", err)
-			os.Exit(2)
-		}
-	default:
-		usage()
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: veil token -role agent|supervisor|admin|auditor [-data .local] [-ttl 12h]")
-	os.Exit(2)
-}
-
-func token(args []string) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	role := fs.String("role", "", "staff role: agent, supervisor, admin or auditor")
-	data := fs.String("data", ".local", "the local stack's data directory")
-	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
-	subject := fs.String("sub", "", "subject (default dev-<role>)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
 	}
-	valid := false
-	for _, r := range auth.Roles {
-		valid = valid || string(r) == *role
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
 	}
-	if !valid {
-		return fmt.Errorf("-role %q: want one of %v", *role, auth.Roles)
-	}
-	if *subject == "" {
-		*subject = "dev-" + *role
-	}
-	key, err := devauth.LoadKey(filepath.Join(*data, "dev-token.key"))
-	if err != nil {
-		return err
-	}
-	tok, err := key.Issue(*subject, []string{*role}, *ttl)
-	if err != nil {
-		return err
-	}
-	fmt.Println(tok)
-	return nil
+	return cmd(ctx, args[1:], stdout, stderr)
 }

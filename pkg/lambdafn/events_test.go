@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/veil-privacy/veil/pkg/lambdafn/export"
+	"github.com/veil-privacy/veil/pkg/lambdafn/index"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymize"
 	"github.com/veil-privacy/veil/pkg/lambdafn/search"
@@ -26,6 +27,10 @@ func typeOf(path string) any {
 		return &events.APIGatewayV2HTTPRequest{}
 	case strings.HasPrefix(name, "connect-"):
 		return &events.ConnectEvent{}
+	case dir == "index/" && strings.HasPrefix(name, "backfill-"):
+		return &index.BackfillEvent{}
+	case dir == "index/" && strings.HasPrefix(name, "distributed-map-"):
+		return &index.MapBatch{}
 	case dir == "search/":
 		return &search.Input{}
 	case dir == "export/":

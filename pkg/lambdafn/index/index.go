@@ -1,7 +1,8 @@
 // Package index is IndexFunction: S3 change notifications of the leads
 // bucket, delivered through SQS, become object changes applied in S3's
 // order. A failed record is reported alone (SQS partial batch response), so
-// only it is retried and, after the queue's last try, dead-lettered.
+// only it is retried and, after the queue's last try, dead-lettered. The
+// same function indexes backfill batches (see backfill.go).
 package index
 
 import (
@@ -21,8 +22,8 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
-	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -58,7 +59,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		Objects: objectstore.New(s3.NewFromConfig(awsCfg)),
 		Secret:  secret,
 		Region:  cfg.PhoneRegion,
-	}).Handle, nil
+	}).Dispatch, nil
 }
 
 // Applier applies one object change to the index (indexing.Service).
@@ -77,10 +78,7 @@ func New(a Applier) *Handler { return &Handler{changes: a} }
 // Handle applies every record of the batch and reports the ones that failed.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	requestID := ""
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		requestID = lc.AwsRequestID
-	}
+	requestID := requestID(ctx)
 	for _, msg := range ev.Records {
 		if err := h.message(ctx, msg.Body); err != nil {
 			slog.ErrorContext(ctx, "index record failed", "requestId", requestID, "messageId", msg.MessageId, "error", err)
@@ -88,6 +86,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 	return resp, nil
+}
+
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
 }
 
 func (h *Handler) message(ctx context.Context, body string) error {

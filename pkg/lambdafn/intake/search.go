@@ -70,4 +70,3 @@ func SearchQuery(raw string) ([]search.Identifier, error) {
 	}
 	return ids, nil
 }
-
