@@ -56,7 +56,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	}
 	return New(&indexing.Service{
 		Index:   indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable),
-		Objects: objectstore.New(s3.NewFromConfig(awsCfg)),
+		Objects: objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions)),
 		Secret:  secret,
 		Region:  cfg.PhoneRegion,
 	}).Dispatch, nil
