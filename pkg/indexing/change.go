@@ -40,4 +40,3 @@ func PadSequencer(s string) string {
 	}
 	return strings.Repeat("0", SequencerWidth-len(s)) + s
 }
-

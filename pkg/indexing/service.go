@@ -50,10 +50,12 @@ type Manifest struct {
 	// younger than 16 on IndexedAt (-1 when the list has no such column).
 	MinorsUnder16 int64
 	Error         string
-	Size          int64
-	ETag          string
-	IndexedAt     time.Time
-	UpdatedAt     time.Time
+	// Size and ETag are VersionID's (bytes read when it was indexed); ETag
+	// is empty when the change applied was about another version.
+	Size      int64
+	ETag      string
+	IndexedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Entry is one index entry: an identifier's key and the row that holds it.
@@ -157,16 +159,29 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		return err
 	}
 	m := Manifest{Bucket: c.Bucket, Key: c.Key, VersionID: version, Sequencer: seq, Campaign: Campaign(c.Key),
-		Size: c.Size, ETag: c.ETag, UpdatedAt: s.now(), MinorsUnder16: -1}
+		UpdatedAt: s.now(), MinorsUnder16: -1}
+	if exists && c.VersionID == version {
+		// The change describes the version indexed; a change about another
+		// version (a removed old one) must not lend it its size and ETag.
+		m.Size, m.ETag = c.Size, c.ETag
+	}
 	if !exists {
-		m.Status = StatusRemoved
+		// Claimed as work in progress and finished once the entries are
+		// gone: a crash in between leaves a claim that this change, sent
+		// again, completes, never a "removed" manifest over live entries.
+		m.Status = StatusIndexing
 		if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
+			return err
+		}
+		if owned, err := s.owns(ctx, c.Bucket, c.Key, seq); err != nil || !owned {
 			return err
 		}
 		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); err != nil {
 			return err
 		}
-		return nil
+		m.Status, m.UpdatedAt = StatusRemoved, s.now()
+		_, err := s.Index.Finish(ctx, m)
+		return err
 	}
 	keepCurrent := func(v string) bool { return v == version }
 	if prev.Status == StatusIndexed && prev.VersionID == version {
@@ -188,14 +203,35 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 			return err
 		}
 		// Nothing of a list that cannot be indexed stays searchable.
+		owned, oerr := s.owns(ctx, c.Bucket, c.Key, seq)
+		if oerr != nil {
+			return oerr
+		}
+		if !owned {
+			if yerr := s.yield(ctx, c.Bucket, c.Key, version); yerr != nil {
+				return yerr
+			}
+			return err
+		}
 		if _, derr := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); derr != nil {
 			return derr
 		}
 		m.Status, m.Error, m.UpdatedAt = StatusFailed, ie.Reason, s.now()
-		if _, ferr := s.Index.Finish(ctx, m); ferr != nil {
+		ok, ferr := s.Index.Finish(ctx, m)
+		if ferr != nil {
 			return ferr
 		}
+		if !ok {
+			if yerr := s.yield(ctx, c.Bucket, c.Key, version); yerr != nil {
+				return yerr
+			}
+		}
 		return err
+	}
+	if owned, err := s.owns(ctx, c.Bucket, c.Key, seq); err != nil {
+		return err
+	} else if !owned {
+		return s.yield(ctx, c.Bucket, c.Key, version)
 	}
 	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent); err != nil {
 		return err
@@ -206,24 +242,52 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		return err
 	}
 	if !ok {
-		// A later change claimed the key while this one read the list; it
-		// owns the key now, and this version's entries are not current.
-		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(v string) bool { return v != version })
-		return err
+		return s.yield(ctx, c.Bucket, c.Key, version)
 	}
 	s.log().InfoContext(ctx, "object indexed", "bucket", c.Bucket, "key", c.Key, "versionId", version,
 		"rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid, "minorsUnder16", m.MinorsUnder16)
 	return nil
 }
 
-// index reads one object version and writes its entries, filling m's
-// header, columns and counts.
-func (s *Service) index(ctx context.Context, m *Manifest) error {
-	body, err := s.Objects.Open(ctx, m.Bucket, m.Key, m.VersionID)
+// owns reports whether the manifest of bucket/key still records the claim
+// of seq. A later change can claim the key while this one reads the list;
+// from then on the key's entries are that change's, and this one deletes
+// none but its own version's (yield). Checking right before deleting
+// narrows, but does not close, the window in which the later change's
+// first entries could be deleted: the check and the deletion are not one
+// atomic step.
+func (s *Service) owns(ctx context.Context, bucket, key, seq string) (bool, error) {
+	m, err := s.Index.Manifest(ctx, bucket, key)
+	if err != nil {
+		return false, err
+	}
+	return m.Sequencer == seq, nil
+}
+
+// yield deletes the entries of version after a later change took the key
+// over, unless that change is about the same version: its entries are the
+// very same items, and deleting them would empty an indexed object.
+func (s *Service) yield(ctx context.Context, bucket, key, version string) error {
+	owner, err := s.Index.Manifest(ctx, bucket, key)
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	if owner.VersionID == version {
+		return nil
+	}
+	_, err = s.Index.DeleteEntries(ctx, bucket, key, func(v string) bool { return v != version })
+	return err
+}
+
+// index reads one object version and writes its entries, filling m's
+// header, columns and counts.
+func (s *Service) index(ctx context.Context, m *Manifest) error {
+	obj, err := s.Objects.Open(ctx, m.Bucket, m.Key, m.VersionID)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	body := &countingReader{r: obj}
 	bad := func(reason string) error {
 		return &InputError{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Reason: reason}
 	}
@@ -314,7 +378,21 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 		m.Invalid += st.Invalid
 	}
 	m.MinorsUnder16 = minors.count()
+	m.Size = body.n
 	return nil
+}
+
+// countingReader counts the bytes read through it: the size of the version
+// indexed, whatever the change said.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // readError turns what the reader says about the content into an
