@@ -29,6 +29,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&opts.BatchSize, "batch", backfill.DefaultBatchSize, "keys per invocation")
 	fs.StringVar(&opts.Function, "function", backfill.DefaultFunction, "IndexFunction's name or ARN")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "list and count, invoke nothing")
+	fs.BoolVar(&opts.Force, "force", false, "reread lists already indexed (after changing a campaign's column map)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage

@@ -65,6 +65,9 @@ type Options struct {
 	PageSize int32
 	// DryRun lists and counts, and invokes nothing.
 	DryRun bool
+	// Force rereads objects already indexed at their current version (after
+	// a campaign's column map changed).
+	Force bool
 	// Attempts is how often a batch whose invocation fails with a function
 	// error is tried before its keys are tried one by one, once each
 	// (default 3).
@@ -330,7 +333,7 @@ type batchResult struct {
 // returns the function's answer, or the reason the batch failed as a whole
 // (the last function error), or an error that ends the run.
 func (r *runner) invoke(ctx context.Context, batch []index.BackfillObject, attempts int, u *update) (batchResult, string, error) {
-	payload, err := json.Marshal(index.BackfillEvent{Backfill: index.BackfillBatch{Bucket: r.opts.Bucket, Objects: batch}})
+	payload, err := json.Marshal(index.BackfillEvent{Backfill: index.BackfillBatch{Bucket: r.opts.Bucket, Objects: batch, Force: r.opts.Force}})
 	if err != nil {
 		return batchResult{}, "", err
 	}

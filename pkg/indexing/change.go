@@ -20,6 +20,13 @@ type ObjectChange struct {
 	ETag      string
 	EventName string
 	EventTime time.Time
+	// Reconcile marks a change that comes from no S3 event (a backfill): it
+	// has no sequencer of its own, so it takes the one recorded for the key
+	// (a real event always wins over it) and is never skipped as stale.
+	Reconcile bool
+	// Force, with Reconcile, rereads a version already indexed: after a
+	// campaign's column map changed, say.
+	Force bool
 }
 
 // Later reports whether sequencer a is later than b. S3 sequencers are hex

@@ -143,7 +143,10 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 	case err != nil:
 		return err
 	}
-	if prev.Sequencer != "" && prev.Sequencer >= seq {
+	if c.Reconcile {
+		seq = max(prev.Sequencer, PadSequencer("0"))
+	}
+	if prev.Sequencer != "" && prev.Sequencer >= seq && !c.Reconcile {
 		switch {
 		case prev.Status == StatusFailed && prev.Sequencer == seq:
 			// The same change again: fail the same way, without rereading,
@@ -184,11 +187,16 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		return err
 	}
 	keepCurrent := func(v string) bool { return v == version }
-	if prev.Status == StatusIndexed && prev.VersionID == version {
-		// Nothing new to read: record the later sequencer, drop strays.
-		prev.Sequencer, prev.UpdatedAt = seq, s.now()
-		if ok, err := s.Index.Claim(ctx, prev); err != nil || !ok {
-			return err
+	if c.Reconcile && !c.Force && prev.Status == StatusFailed && prev.VersionID == version {
+		return &InputError{Bucket: c.Bucket, Key: c.Key, VersionID: version, Reason: prev.Error}
+	}
+	if prev.Status == StatusIndexed && prev.VersionID == version && !c.Force {
+		// Nothing new to read: record a later sequencer, drop strays.
+		if prev.Sequencer != seq {
+			prev.Sequencer, prev.UpdatedAt = seq, s.now()
+			if ok, err := s.Index.Claim(ctx, prev); err != nil || !ok {
+				return err
+			}
 		}
 		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent)
 		return err
@@ -196,6 +204,13 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 	m.Status = StatusIndexing
 	if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
 		return err
+	}
+	if c.Force && prev.VersionID == version {
+		// Rereading the same version under another column map: entries of
+		// columns no longer identifiers would not be overwritten.
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); err != nil {
+			return err
+		}
 	}
 	if err := s.index(ctx, &m); err != nil {
 		var ie *InputError

@@ -22,10 +22,6 @@ import (
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// BackfillSequencer is the sequencer of a backfill change: earlier than any
-// S3 event's, so a real change of the key always wins over a backfill.
-const BackfillSequencer = "0"
-
 // BackfillEventName is the EventName of a backfill change.
 const BackfillEventName = "Backfill"
 
@@ -39,6 +35,8 @@ type BackfillEvent struct {
 type BackfillBatch struct {
 	Bucket  string           `json:"bucket"`
 	Objects []BackfillObject `json:"objects"`
+	// Force rereads objects already indexed at their current version.
+	Force bool `json:"force,omitempty"`
 }
 
 // BackfillObject is one listed object. Size and ETag are what the listing
@@ -144,7 +142,7 @@ func (h *Handler) backfill(ctx context.Context, b BackfillBatch, prefix string) 
 			// A console "folder": not a list, nothing to index.
 			continue
 		}
-		c := indexing.ObjectChange{Bucket: b.Bucket, Key: o.Key, Sequencer: BackfillSequencer,
+		c := indexing.ObjectChange{Bucket: b.Bucket, Key: o.Key, Reconcile: true, Force: b.Force,
 			Size: o.Size, ETag: strings.Trim(o.ETag, `"`), EventName: BackfillEventName}
 		err := h.changes.Apply(ctx, c)
 		var ie *indexing.InputError

@@ -71,8 +71,8 @@ func TestBackfillSampleEvents(t *testing.T) {
 				t.Fatalf("applied keys = %q, want %q", got, tc.wantKeys)
 			}
 			for _, c := range a.got {
-				if c.Bucket != "veil-leads" || c.Sequencer != BackfillSequencer || c.EventName != BackfillEventName || c.Removed {
-					t.Fatalf("change = %+v, want bucket veil-leads, sequencer %q, event %q, not removed", c, BackfillSequencer, BackfillEventName)
+				if c.Bucket != "veil-leads" || !c.Reconcile || c.Sequencer != "" || c.EventName != BackfillEventName || c.Removed {
+					t.Fatalf("change = %+v, want a reconciling change of bucket veil-leads, event %q, not removed", c, BackfillEventName)
 				}
 			}
 			if c := a.got[0]; c.ETag != tc.wantETag || c.Size != tc.wantSize {
@@ -217,8 +217,9 @@ func FuzzDispatch(f *testing.F) {
 			}
 		}
 		for _, c := range a.got {
-			if c.Bucket == "" || c.Key == "" || c.Sequencer == "" {
-				t.Fatalf("change %+v lacks bucket, key or sequencer", c)
+			// A change has S3's sequencer, or reconciles without one.
+			if c.Bucket == "" || c.Key == "" || (c.Sequencer == "") != c.Reconcile {
+				t.Fatalf("change %+v lacks bucket or key, or has neither a sequencer nor Reconcile", c)
 			}
 		}
 	})
