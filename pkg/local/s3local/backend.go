@@ -158,13 +158,13 @@ func (b *Backend) replay() error {
 			}
 			break
 		}
-		b.clock.at = e.Time
+		b.clock.set(e.Time)
 		if err := b.apply(e); err != nil {
 			return fmt.Errorf("s3 journal line %d (%s %s): %w", line, e.Op, e.Bucket, err)
 		}
 		whole += int64(len(sc.Bytes())) + 1
 	}
-	b.clock.at = time.Time{}
+	b.clock.set(time.Time{})
 	return sc.Err()
 }
 
@@ -237,6 +237,7 @@ func (b *Backend) emit(n Notification) {
 func (b *Backend) CreateBucket(name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	if err := b.Backend.CreateBucket(name); err != nil {
 		return err
 	}
@@ -247,6 +248,7 @@ func (b *Backend) CreateBucket(name string) error {
 func (b *Backend) DeleteBucket(name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	if err := b.Backend.DeleteBucket(name); err != nil {
 		return err
 	}
@@ -257,6 +259,7 @@ func (b *Backend) DeleteBucket(name string) error {
 func (b *Backend) ForceDeleteBucket(name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	if err := b.Backend.ForceDeleteBucket(name); err != nil {
 		return err
 	}
@@ -268,6 +271,7 @@ func (b *Backend) ForceDeleteBucket(name string) error {
 func (b *Backend) SetVersioningConfiguration(bucket string, v gofakes3.VersioningConfiguration) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	if err := b.Backend.SetVersioningConfiguration(bucket, v); err != nil {
 		return err
 	}
@@ -293,6 +297,7 @@ func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), conditions)
 	if err != nil {
 		return res, err
@@ -317,6 +322,7 @@ func (b *Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta m
 func (b *Backend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	return b.deleteObject(bucket, key)
 }
 
@@ -351,11 +357,24 @@ func (b *Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDele
 func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	return b.deleteObjectVersion(bucket, key, version)
 }
 
+// ErrCurrentVersion is returned for deleting the current version of a key
+// that has older versions. S3 then makes the newest older version current;
+// gofakes3's s3mem instead leaves the key without a current version and
+// panics on its next read, so the local stack refuses rather than corrupt
+// the key. Veil itself never does this: it rewrites an object, then purges
+// the older versions.
+var ErrCurrentVersion = gofakes3.ErrorMessage(gofakes3.ErrNotImplemented,
+	"the local S3 cannot delete the current version of a key that has older versions; delete the older versions first")
+
 // deleteObjectVersion is DeleteObjectVersion; the caller holds b.mu.
 func (b *Backend) deleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
+	if b.currentWithOlder(bucket, key, version) {
+		return gofakes3.ObjectDeleteResult{}, ErrCurrentVersion
+	}
 	res, err := b.Backend.DeleteObjectVersion(bucket, key, version)
 	if err != nil {
 		return res, err
@@ -378,6 +397,7 @@ func (b *Backend) deleteObjectVersion(bucket, key string, version gofakes3.Versi
 func (b *Backend) DeleteMultiVersions(bucket string, objects ...gofakes3.ObjectID) (gofakes3.MultiDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.freeze()()
 	if ok, err := b.Backend.BucketExists(bucket); err != nil || !ok {
 		return gofakes3.MultiDeleteResult{}, gofakes3.BucketNotFound(bucket)
 	}
@@ -404,6 +424,40 @@ func (b *Backend) emitRemoved(bucket, key string, res gofakes3.ObjectDeleteResul
 		name = "ObjectRemoved:DeleteMarkerCreated"
 	}
 	b.emit(Notification{EventName: name, Bucket: bucket, Key: key, VersionID: string(res.VersionID)})
+}
+
+// currentWithOlder reports whether version is the latest of key and older
+// versions (or delete markers) of key exist.
+func (b *Backend) currentWithOlder(bucket, key string, version gofakes3.VersionID) bool {
+	prefix := gofakes3.NewPrefix(&key, nil)
+	res, err := b.Backend.ListBucketVersions(bucket, &prefix, nil)
+	if err != nil {
+		return false
+	}
+	latest, others := false, 0
+	for _, v := range res.Versions {
+		switch x := v.(type) {
+		case *gofakes3.Version:
+			if x.Key != key {
+				continue
+			}
+			if x.VersionID == version {
+				latest = x.IsLatest
+			} else {
+				others++
+			}
+		case *gofakes3.DeleteMarker:
+			if x.Key != key {
+				continue
+			}
+			if x.VersionID == version {
+				latest = x.IsLatest
+			} else {
+				others++
+			}
+		}
+	}
+	return latest && others > 0
 }
 
 // exists reports whether key has a current (non-deleted) version; S3 sends
@@ -436,15 +490,36 @@ func writeFileAtomic(path string, body []byte) error {
 	return os.Rename(f.Name(), path)
 }
 
-// replayClock is the backend's time: the journaled time while replaying, so
-// LastModified survives a restart, and the wall clock otherwise.
-type replayClock struct{ at time.Time }
+// replayClock is the backend's time: fixed while a mutation runs (the
+// journaled time when replaying, the moment it began otherwise), so that
+// the LastModified s3mem records and the journal's time are one value and
+// survive a restart; the wall clock at other times.
+type replayClock struct {
+	mu sync.Mutex
+	at time.Time
+}
 
 func (c *replayClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.at.IsZero() {
 		return c.at
 	}
 	return time.Now().UTC()
+}
+
+// set fixes the time to t (zero: the wall clock again).
+func (c *replayClock) set(t time.Time) {
+	c.mu.Lock()
+	c.at = t
+	c.mu.Unlock()
+}
+
+// freeze fixes the time for one mutation; the caller holds b.mu and calls
+// the returned func when the mutation is journaled.
+func (b *Backend) freeze() func() {
+	b.clock.set(time.Now().UTC())
+	return func() { b.clock.set(time.Time{}) }
 }
 
 func (c *replayClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }

@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/johannesboyne/gofakes3"
 )
 
 // recorder collects the notifications a backend emits.
@@ -48,7 +47,7 @@ func (r *recorder) since() []Notification {
 	return out
 }
 
-// serve opens the store under dir (notifying rec) behind gofakes3's HTTP
+// serve opens the store under dir (notifying rec) behind the local S3
 // server and returns an S3 client for it; both close when the test ends or
 // when the returned stop is called.
 func serve(t *testing.T, dir string, rec *recorder) (*s3.Client, *Backend, func()) {
@@ -61,7 +60,7 @@ func serve(t *testing.T, dir string, rec *recorder) (*s3.Client, *Backend, func(
 	if err != nil {
 		t.Fatalf("Open(%q) error = %v", dir, err)
 	}
-	srv := httptest.NewServer(gofakes3.New(b, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	srv := httptest.NewServer(Server(b))
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -669,5 +668,30 @@ func TestConcurrentPutsOfOneBody(t *testing.T) {
 	tmps, _ := filepath.Glob(filepath.Join(dir, "blobs", "*tmp"))
 	if len(tmps) != 0 {
 		t.Fatalf("temporary blob files left = %v, want none", tmps)
+	}
+}
+
+// TestDeleteCurrentVersionWithOlderIsRefused: the one S3 operation s3mem
+// cannot do right is refused with a clear error, and the key stays whole;
+// deleting older versions first, then the last one, works.
+func TestDeleteCurrentVersionWithOlderIsRefused(t *testing.T) {
+	c, _, _ := serve(t, t.TempDir(), nil)
+	createBucket(t, c, "cur", true)
+	v1 := put(t, c, "cur", "k", "one")
+	v2 := put(t, c, "cur", "k", "two")
+	_, err := c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cur"), Key: aws.String("k"), VersionId: aws.String(v2)})
+	if err == nil || !strings.Contains(err.Error(), "NotImplemented") {
+		t.Fatalf("deleting the current version with an older one = %v, want NotImplemented", err)
+	}
+	if got := get(t, c, "cur", "k", ""); got != "two" {
+		t.Fatalf("after the refused delete, GET = %q, want two", got)
+	}
+	for _, v := range []string{v1, v2} {
+		if _, err := c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cur"), Key: aws.String("k"), VersionId: aws.String(v)}); err != nil {
+			t.Fatalf("delete %s: %v", v, err)
+		}
+	}
+	if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("cur"), Key: aws.String("k")}); err == nil {
+		t.Fatal("HEAD after deleting every version succeeded, want not found")
 	}
 }

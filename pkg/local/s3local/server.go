@@ -12,7 +12,7 @@ import (
 // (the SDK would check the part against the whole and fail), so checksum
 // headers are dropped from ranged responses.
 func Server(b *Backend) http.Handler {
-	s3 := gofakes3.New(b, gofakes3.WithAutoBucket(false)).Server()
+	s3 := gofakes3.New(b, gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Range") == "" {
 			s3.ServeHTTP(w, r)
