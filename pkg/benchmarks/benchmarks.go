@@ -1,0 +1,272 @@
+// Package benchmarks measures what `make bench` reports: indexing
+// throughput against its floor, indexing memory as lists grow, search
+// latency as the index grows and against a scan of the bucket, all on the
+// local stack, and the Step Functions interpreter. Every ratio is measured
+// side by side in one run, so that the machine's speed cancels out.
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"time"
+)
+
+// Config sizes a run.
+type Config struct {
+	// Root is the repository root the local stack starts from.
+	Root string
+	// Rows is the size of the generated list of the indexing figures
+	// (index_floor_ratio is of record at one million or more).
+	Rows int
+	// AllCoreRuns is how many times the all-core run repeats (best kept).
+	AllCoreRuns int
+	// RSSRows is the smaller list of index_rss_growth; the larger one has
+	// ten times as many records.
+	RSSRows int
+	// Child starts a process running ChildIndex (index_rss_growth).
+	Child ChildCommand
+	// CorpusRows records in CorpusFiles lists make the search corpus.
+	CorpusRows, CorpusFiles int
+	// Consumers known consumers have rows in the corpus.
+	Consumers int
+	// Entries is the size of the large index; the small one holds 1%.
+	Entries int
+	// Writers is how many BatchWriteItem calls the load keeps in flight.
+	Writers int
+	// Searches is how many searches each latency percentile is taken
+	// over; Warmup searches run before each set, untimed.
+	Searches, Warmup int
+	// ScanRuns scans and ScanSearches searches time one consumer's lookup.
+	ScanRuns, ScanSearches int
+	// SFNExecutions and SFNWaiting size the Step Functions figures.
+	SFNExecutions, SFNWaiting int
+	// Log receives progress notes.
+	Log io.Writer
+}
+
+// DefaultConfig is the run of record.
+func DefaultConfig() Config {
+	return Config{
+		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 200_000,
+		CorpusRows: 1_000_000, CorpusFiles: 10, Consumers: 50,
+		Entries: 1_000_000, Writers: 4, Searches: 500, Warmup: 200,
+		ScanRuns: 3, ScanSearches: 51,
+		SFNExecutions: 20_000, SFNWaiting: 10_000,
+	}
+}
+
+// QuickConfig is a smoke run with tiny sizes: every figure, none of them
+// meaningful.
+func QuickConfig() Config {
+	return Config{
+		Rows: 3000, AllCoreRuns: 1, RSSRows: 1000,
+		CorpusRows: 2000, CorpusFiles: 2, Consumers: 4,
+		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
+		ScanRuns: 1, ScanSearches: 3,
+		SFNExecutions: 200, SFNWaiting: 200,
+	}
+}
+
+// Run measures every figure in turn, adding each to r as it is measured,
+// then reports the goals: `goals_met N/4` to r's output and one note per
+// goal to cfg.Log. A missed goal is not an error; a failed measurement is.
+func Run(ctx context.Context, cfg Config, r *Report) error {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	for _, step := range []func(context.Context, Config, *Report) error{indexFigures, rssFigures, stepFunctionFigures, searchFigures} {
+		if err := step(ctx, cfg, r); err != nil {
+			return err
+		}
+	}
+	met := 0
+	for _, g := range Goals {
+		v, ok := r.Value(g.Figure)
+		switch {
+		case !ok:
+			return fmt.Errorf("goal %s: figure not measured", g)
+		case g.Met(v):
+			met++
+			fmt.Fprintf(cfg.Log, "goal %s: ok (%s)\n", g, FormatValue(v))
+		default:
+			fmt.Fprintf(cfg.Log, "goal %s: MISSED (%s)\n", g, FormatValue(v))
+		}
+	}
+	_, err := fmt.Fprintf(r.out, "goals_met %d/%d\n", met, len(Goals))
+	return err
+}
+
+func logf(cfg Config, format string, args ...any) {
+	fmt.Fprintf(cfg.Log, "# "+format+"\n", args...)
+}
+
+// figure is one named value.
+type figure struct {
+	name  string
+	value float64
+}
+
+// add adds figures in order, stopping at the first failure.
+func add(r *Report, figures ...figure) error {
+	for _, f := range figures {
+		if err := r.Add(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func indexFigures(_ context.Context, cfg Config, r *Report) error {
+	logf(cfg, "indexing %d generated rows, pipeline and floor, GOMAXPROCS=1", cfg.Rows)
+	one, err := MeasureOneCore(cfg.Rows)
+	if err != nil {
+		return err
+	}
+	ratio, err := Ratio(one.PipelineRowsPerSec, one.FloorRowsPerSec)
+	if err != nil {
+		return fmt.Errorf("index_floor_ratio: %w", err)
+	}
+	data, err := GenerateFile(cfg.Rows)
+	if err != nil {
+		return err
+	}
+	bytesPerRow := float64(len(data)) / float64(cfg.Rows)
+	if err := add(r,
+		figure{"index_rows_per_sec_1core", one.PipelineRowsPerSec},
+		figure{"floor_rows_per_sec_1core", one.FloorRowsPerSec},
+		figure{"index_floor_ratio", ratio},
+		figure{"index_mb_per_sec_1core", MB(one.PipelineRowsPerSec * bytesPerRow)},
+	); err != nil {
+		return err
+	}
+	n := runtime.GOMAXPROCS(0)
+	logf(cfg, "indexing on %d goroutines at once, GOMAXPROCS=%d", n, n)
+	rows, bytes, err := ConcurrentRate(data, cfg.Rows, n, cfg.AllCoreRuns)
+	if err != nil {
+		return err
+	}
+	return add(r,
+		figure{"index_rows_per_sec_allcores", rows},
+		figure{"index_mb_per_sec_allcores", MB(bytes)},
+	)
+}
+
+func rssFigures(_ context.Context, cfg Config, r *Report) error {
+	logf(cfg, "peak RSS of child processes indexing %d and %d streamed rows", cfg.RSSRows, 10*cfg.RSSRows)
+	small, err := ChildPeakRSS(cfg.Child, cfg.RSSRows)
+	if err != nil {
+		return err
+	}
+	large, err := ChildPeakRSS(cfg.Child, 10*cfg.RSSRows)
+	if err != nil {
+		return err
+	}
+	growth, err := Ratio(float64(large), float64(small))
+	if err != nil {
+		return fmt.Errorf("index_rss_growth: %w", err)
+	}
+	return add(r,
+		figure{"index_peak_rss_mib_1x", float64(small) / 1024},
+		figure{"index_peak_rss_mib_10x", float64(large) / 1024},
+		figure{"index_rss_growth", growth},
+	)
+}
+
+func stepFunctionFigures(_ context.Context, cfg Config, r *Report) error {
+	logf(cfg, "Step Functions: %d 10-state executions, %d executions waiting", cfg.SFNExecutions, cfg.SFNWaiting)
+	rate, err := ExecutionsPerSecond(cfg.SFNExecutions)
+	if err != nil {
+		return err
+	}
+	if err := r.Add("sfn_executions_per_sec_10state", rate); err != nil {
+		return err
+	}
+	perExec, err := BytesPerWaitingExecution(cfg.SFNWaiting)
+	if err != nil {
+		return err
+	}
+	return r.Add("sfn_bytes_per_idle_waiting_execution", perExec)
+}
+
+func searchFigures(ctx context.Context, cfg Config, r *Report) error {
+	logf(cfg, "search: starting the local stack")
+	e, err := startSearchEnv(ctx, cfg.Root)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	logf(cfg, "search: uploading and indexing a corpus of %d rows in %d lists, %d known consumers", cfg.CorpusRows, cfg.CorpusFiles, cfg.Consumers)
+	if err := e.loadCorpus(ctx, cfg.CorpusRows, cfg.CorpusFiles, cfg.Consumers); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	if _, err := e.fillTo(ctx, max(cfg.Entries/100, e.entries), cfg.Writers, rng, nil); err != nil {
+		return err
+	}
+	p50Small, p99Small, err := e.percentiles(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := add(r,
+		figure{"search_p50_ms_10k", Milliseconds(p50Small)},
+		figure{"search_p99_ms_10k", Milliseconds(p99Small)},
+	); err != nil {
+		return err
+	}
+
+	logf(cfg, "search: loading the index to %d entries, %d writers", cfg.Entries, cfg.Writers)
+	start := time.Now()
+	progress := func(done, total int) {
+		if rate, err := PerSecond(float64(done), time.Since(start)); err == nil {
+			logf(cfg, "search: %d/%d entries written, %.0f/s", done, total, rate)
+		}
+	}
+	written, err := e.fillTo(ctx, cfg.Entries, cfg.Writers, rng, progress)
+	if err != nil {
+		return err
+	}
+	rate, err := PerSecond(float64(written), time.Since(start))
+	if err != nil {
+		return fmt.Errorf("index_items_written_per_sec_dynalite: %w", err)
+	}
+	if err := r.Add("index_items_written_per_sec_dynalite", rate); err != nil {
+		return err
+	}
+	p50Large, p99Large, err := e.percentiles(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	growth, err := Ratio(Milliseconds(p99Large), Milliseconds(p99Small))
+	if err != nil {
+		return fmt.Errorf("search_latency_growth: %w", err)
+	}
+	if err := add(r,
+		figure{"search_p50_ms_1m", Milliseconds(p50Large)},
+		figure{"search_p99_ms_1m", Milliseconds(p99Large)},
+		figure{"search_latency_growth", growth},
+	); err != nil {
+		return err
+	}
+
+	logf(cfg, "search: one consumer by scanning all %d lists (%d runs) and through the index (%d searches)", len(e.files), cfg.ScanRuns, cfg.ScanSearches)
+	scan, err := e.scanTime(ctx, consumerAt(0), cfg.ScanRuns)
+	if err != nil {
+		return err
+	}
+	lookup, err := e.searchTime(ctx, consumerAt(0), cfg.Warmup/10, cfg.ScanSearches)
+	if err != nil {
+		return err
+	}
+	speedup, err := Ratio(float64(scan), float64(lookup))
+	if err != nil {
+		return fmt.Errorf("search_vs_scan_speedup: %w", err)
+	}
+	return add(r,
+		figure{"scan_ms_one_consumer", Milliseconds(scan)},
+		figure{"search_ms_one_consumer", Milliseconds(lookup)},
+		figure{"search_vs_scan_speedup", speedup},
+	)
+}

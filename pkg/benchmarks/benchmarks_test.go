@@ -1,0 +1,68 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// figureNames is every figure `make bench` prints, as the issue names them.
+var figureNames = []string{
+	"index_floor_ratio", "index_rss_growth", "search_latency_growth", "search_vs_scan_speedup",
+	"search_p50_ms_10k", "search_p99_ms_10k", "search_p50_ms_1m", "search_p99_ms_1m",
+	"index_items_written_per_sec_dynalite",
+	"index_rows_per_sec_1core", "index_mb_per_sec_1core", "index_rows_per_sec_allcores", "index_mb_per_sec_allcores",
+	"floor_rows_per_sec_1core",
+	"sfn_executions_per_sec_10state", "sfn_bytes_per_idle_waiting_execution",
+}
+
+// TestQuickRun runs veil-bench -quick, local stack and child processes
+// included, and checks that every figure is printed once as a positive
+// plain number and that the goals line ends the output. It checks no
+// figure's value: tiny sizes measure nothing.
+func TestQuickRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	if code := Main(ctx, []string{"-quick"}, &out, &log); code != 0 {
+		t.Fatalf("veil-bench -quick exit status = %d, want 0; stderr:\n%s", code, log.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	figures := map[string]float64{}
+	plain := regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+	for _, line := range lines[:len(lines)-1] {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || !plain.MatchString(value) {
+			t.Fatalf("line %q, want `name value` with a plain number", line)
+		}
+		if _, dup := figures[name]; dup {
+			t.Fatalf("figure %s printed twice", name)
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		figures[name] = v
+	}
+	for _, name := range figureNames {
+		v, ok := figures[name]
+		if !ok {
+			t.Fatalf("figure %s missing from:\n%s", name, out.String())
+		}
+		if v <= 0 {
+			t.Fatalf("figure %s = %v, want a positive number", name, v)
+		}
+	}
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-4]/4$`).MatchString(last) {
+		t.Fatalf("last line = %q, want goals_met N/4", last)
+	}
+	for _, g := range Goals {
+		if !regexp.MustCompile(`(?m)^goal ` + regexp.QuoteMeta(g.String()) + `: (ok|MISSED) `).MatchString(log.String()) {
+			t.Fatalf("stderr has no ok/MISSED note for %s:\n%s", g, log.String())
+		}
+	}
+}
