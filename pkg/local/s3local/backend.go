@@ -235,35 +235,28 @@ func (b *Backend) emit(n Notification) {
 
 // CreateBucket creates a bucket; see gofakes3.Backend.
 func (b *Backend) CreateBucket(name string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	defer b.freeze()()
-	if err := b.Backend.CreateBucket(name); err != nil {
-		return err
-	}
-	return b.record(entry{Op: "CreateBucket", Bucket: name})
+	return b.bucketOp("CreateBucket", name, b.Backend.CreateBucket)
 }
 
 // DeleteBucket deletes an empty bucket; see gofakes3.Backend.
 func (b *Backend) DeleteBucket(name string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	defer b.freeze()()
-	if err := b.Backend.DeleteBucket(name); err != nil {
-		return err
-	}
-	return b.record(entry{Op: "DeleteBucket", Bucket: name})
+	return b.bucketOp("DeleteBucket", name, b.Backend.DeleteBucket)
 }
 
 // ForceDeleteBucket deletes a bucket and its contents; see gofakes3.Backend.
 func (b *Backend) ForceDeleteBucket(name string) error {
+	return b.bucketOp("ForceDeleteBucket", name, b.Backend.ForceDeleteBucket)
+}
+
+// bucketOp runs one bucket mutation and journals it.
+func (b *Backend) bucketOp(op, name string, fn func(string) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer b.freeze()()
-	if err := b.Backend.ForceDeleteBucket(name); err != nil {
+	if err := fn(name); err != nil {
 		return err
 	}
-	return b.record(entry{Op: "ForceDeleteBucket", Bucket: name})
+	return b.record(entry{Op: op, Bucket: name})
 }
 
 // SetVersioningConfiguration sets a bucket's versioning; see
