@@ -11,13 +11,7 @@ import (
 func randFloat() float64 { return mrand.Float64() }
 
 func (x *Execution) startParallel(th *thread, st *state) {
-	eff, serr := x.inputPath(th, st)
-	if serr == nil && st.parameters != nil {
-		var err error
-		if eff, err = st.parameters.eval(eff, x.contextObject(th, st, "")); err != nil {
-			serr = payloadError("Parameters", st.name, err)
-		}
-	}
+	eff, serr := x.effectiveInput(th, st)
 	if serr != nil {
 		x.handleError(th, st, serr)
 		return

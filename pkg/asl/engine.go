@@ -640,6 +640,20 @@ func (x *Execution) inputPath(th *thread, st *state) (any, *StateError) {
 	return v, nil
 }
 
+// effectiveInput applies a state's InputPath, then its Parameters: the
+// input of a Pass or Parallel state's work.
+func (x *Execution) effectiveInput(th *thread, st *state) (any, *StateError) {
+	eff, serr := x.inputPath(th, st)
+	if serr != nil || st.parameters == nil {
+		return eff, serr
+	}
+	eff, err := st.parameters.eval(eff, x.contextObject(th, st, ""))
+	if err != nil {
+		return nil, payloadError("Parameters", st.name, err)
+	}
+	return eff, nil
+}
+
 func (x *Execution) outputPath(st *state, v any) (any, *StateError) {
 	switch {
 	case st.outputPath.null:
@@ -676,13 +690,7 @@ func (x *Execution) enter(th *thread) {
 	x.event(Event{Type: st.typ + "StateEntered", Name: st.name, Input: encodeJSON(th.Input)})
 	switch st.typ {
 	case "Pass":
-		eff, serr := x.inputPath(th, st)
-		if serr == nil && st.parameters != nil {
-			var err error
-			if eff, err = st.parameters.eval(eff, x.contextObject(th, st, "")); err != nil {
-				serr = payloadError("Parameters", st.name, err)
-			}
-		}
+		eff, serr := x.effectiveInput(th, st)
 		if serr != nil {
 			x.handleError(th, st, serr)
 			return
