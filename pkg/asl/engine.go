@@ -252,17 +252,9 @@ func (e *Engine) Start(sm *StateMachine, in StartInput) (*Execution, error) {
 	x.rec = execRecord{Version: 1, ID: in.ExecutionID, Name: in.Name, StateMachineID: in.StateMachineID,
 		StateMachineName: in.StateMachineName, RoleARN: in.RoleARN, Definition: sm.source,
 		Input: in.Input, Status: StatusRunning, Start: now}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil, ErrClosed
+	if err := e.register(in.ExecutionID, x, "execution %s already exists"); err != nil {
+		return nil, err
 	}
-	if _, dup := e.execs[in.ExecutionID]; dup {
-		e.mu.Unlock()
-		return nil, fmt.Errorf("execution %s already exists", in.ExecutionID)
-	}
-	e.execs[in.ExecutionID] = x
-	e.mu.Unlock()
 
 	x.mu.Lock()
 	x.event(Event{Type: "ExecutionStarted", Input: in.Input, RoleARN: in.RoleARN})
@@ -638,6 +630,21 @@ func (x *Execution) inputPath(th *thread, st *state) (any, *StateError) {
 		return nil, runtimeError("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: $['%s']", st.name, st.inputPath.p.raw, st.inputPath.p.raw)
 	}
 	return v, nil
+}
+
+// register adds x under id; it fails with ErrClosed, or with dupFormat
+// (given id) if id is taken.
+func (e *Engine) register(id string, x *Execution, dupFormat string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if _, dup := e.execs[id]; dup {
+		return fmt.Errorf(dupFormat, id)
+	}
+	e.execs[id] = x
+	return nil
 }
 
 // effectiveInput applies a state's InputPath, then its Parameters: the

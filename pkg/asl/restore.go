@@ -37,17 +37,9 @@ func (e *Engine) Restore(snapshot []byte) (*Execution, error) {
 	}
 	x := &Execution{e: e, sm: sm, input: input, rec: rec, threads: map[string]*thread{},
 		timers: map[string]Timer{}, cancels: map[string]context.CancelFunc{}}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil, ErrClosed
+	if err := e.register(rec.ID, x, "restore: execution %s is already loaded"); err != nil {
+		return nil, err
 	}
-	if _, dup := e.execs[rec.ID]; dup {
-		e.mu.Unlock()
-		return nil, fmt.Errorf("restore: execution %s is already loaded", rec.ID)
-	}
-	e.execs[rec.ID] = x
-	e.mu.Unlock()
 
 	x.mu.Lock()
 	if x.rec.Status == StatusRunning {
