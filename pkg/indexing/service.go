@@ -39,11 +39,28 @@ type Manifest struct {
 	Sequencer string // padded, see PadSequencer
 	Status    string
 	Campaign  string
-	Header    []string
-	Delimiter string
-	Columns   []Column
-	Rows      int64
-	Entries   int64
+	// Format is FormatCSV or FormatWorkbook.
+	Format string
+	// Encoding is the text encoding the list was decoded with (an
+	// htmlindex name: "utf-8", "utf-16le", "utf-16be", "windows-1252", …);
+	// empty for workbooks.
+	Encoding string
+	// HeaderLine is the 1-based physical line of the header (lines above
+	// it are a preamble: a title, an export date, blank lines).
+	HeaderLine int
+	Header     []string
+	Delimiter  string
+	Columns    []Column
+	// Sheets describes each sheet of a workbook; empty for text lists.
+	Sheets  []Sheet
+	Rows    int64
+	Entries int64
+	// UnreadableRows counts rows that could not be read at all; they are
+	// not indexed, the rest of the list is. UnreadableLines are the first
+	// MaxUnreadableLines of their line numbers (for a workbook, row numbers
+	// of its sheets, in sheet order).
+	UnreadableRows  int64
+	UnreadableLines []int
 	// Invalid counts identifier values that could not be normalized.
 	Invalid int64
 	// MinorsUnder16 counts rows whose date of birth makes the consumer
@@ -58,6 +75,28 @@ type Manifest struct {
 	UpdatedAt time.Time
 }
 
+// Formats of a lead list.
+const (
+	FormatCSV      = "csv"
+	FormatWorkbook = "xlsx"
+)
+
+// MaxUnreadableLines bounds Manifest.UnreadableLines.
+const MaxUnreadableLines = 100
+
+// Sheet is one sheet of a workbook as the index read it.
+type Sheet struct {
+	Name string `json:"name" dynamodbav:"name"`
+	// HeaderRow is the 1-based spreadsheet row of the sheet's header.
+	HeaderRow int      `json:"headerRow" dynamodbav:"headerRow"`
+	Header    []string `json:"header" dynamodbav:"header"`
+	Columns   []Column `json:"columns" dynamodbav:"columns"`
+	Rows      int64    `json:"rows" dynamodbav:"rows"`
+	// Skipped says why the sheet holds no lead rows ("" when it does):
+	// an empty sheet, or one without an identifier column.
+	Skipped string `json:"skipped,omitempty" dynamodbav:"skipped,omitempty"`
+}
+
 // Entry is one index entry: an identifier's key and the row that holds it.
 type Entry struct {
 	Key       string // hex HMAC of kind and normalized value
@@ -65,9 +104,13 @@ type Entry struct {
 	Bucket    string
 	ObjectKey string
 	VersionID string
-	Row       int64 // 1 = first data record after the header
-	Offset    int64 // byte offset of the record in the object
-	Length    int64 // byte length of the record
+	// Sheet names the workbook sheet of the row ("" for a text list).
+	Sheet string
+	// Row is the record's number: 1 for the first data record after the
+	// header of a text list; the spreadsheet row number in a workbook.
+	Row    int64
+	Offset int64 // byte offset of the record in the object (text lists)
+	Length int64 // byte length of the record (text lists)
 }
 
 // Index is the index's storage.

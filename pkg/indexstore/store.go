@@ -57,8 +57,15 @@ func ref(parts ...string) string {
 
 func objectRef(bucket, key string) string { return objectPrefix + ref(bucket, key) }
 
-func rowSK(bucket, key, version string, row int64) string {
-	return fmt.Sprintf("%s%s#%012d", rowPrefix, ref(bucket, key, version), row)
+// rowSK is an entry's sort key. A workbook's rows are numbered per sheet,
+// so the sheet is part of the version reference; a text list's key is
+// the one entries always had.
+func rowSK(bucket, key, version, sheet string, row int64) string {
+	r := ref(bucket, key, version)
+	if sheet != "" {
+		r = ref(bucket, key, version, sheet)
+	}
+	return fmt.Sprintf("%s%s#%012d", rowPrefix, r, row)
 }
 
 // API is the part of the DynamoDB client the store calls.
@@ -98,11 +105,17 @@ type manifestItem struct {
 	Sequencer     string            `dynamodbav:"sequencer"`
 	Status        string            `dynamodbav:"status"`
 	Campaign      string            `dynamodbav:"campaign,omitempty"`
+	Format        string            `dynamodbav:"format,omitempty"`
+	Encoding      string            `dynamodbav:"encoding,omitempty"`
+	HeaderLine    int               `dynamodbav:"headerLine,omitempty"`
 	Header        []string          `dynamodbav:"header,omitempty"`
 	Delimiter     string            `dynamodbav:"delimiter,omitempty"`
 	Columns       []indexing.Column `dynamodbav:"columns,omitempty"`
+	Sheets        []indexing.Sheet  `dynamodbav:"sheets,omitempty"`
 	Rows          int64             `dynamodbav:"rows"`
 	Entries       int64             `dynamodbav:"entries"`
+	Unreadable    int64             `dynamodbav:"unreadableRows"`
+	UnreadableAt  []int             `dynamodbav:"unreadableLines,omitempty"`
 	Invalid       int64             `dynamodbav:"invalid"`
 	MinorsUnder16 int64             `dynamodbav:"minorsUnder16"`
 	Error         string            `dynamodbav:"error,omitempty"`
@@ -122,6 +135,7 @@ type entryItem struct {
 	Bucket    string `dynamodbav:"bucket"`
 	Key       string `dynamodbav:"key"`
 	VersionID string `dynamodbav:"versionId"`
+	Sheet     string `dynamodbav:"sheet,omitempty"`
 	Row       int64  `dynamodbav:"row"`
 	Offset    int64  `dynamodbav:"offset"`
 	Length    int64  `dynamodbav:"length"`
@@ -151,9 +165,11 @@ func (s *Store) Manifest(ctx context.Context, bucket, key string) (indexing.Mani
 func fromItem(it manifestItem) indexing.Manifest {
 	return indexing.Manifest{
 		Bucket: it.Bucket, Key: it.Key, VersionID: it.VersionID, Sequencer: it.Sequencer, Status: it.Status,
-		Campaign: it.Campaign, Header: it.Header, Delimiter: it.Delimiter, Columns: it.Columns, Rows: it.Rows,
-		Entries: it.Entries, Invalid: it.Invalid, MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size,
-		ETag: it.ETag, IndexedAt: it.IndexedAt, UpdatedAt: it.UpdatedAt,
+		Campaign: it.Campaign, Format: it.Format, Encoding: it.Encoding, HeaderLine: it.HeaderLine, Header: it.Header,
+		Delimiter: it.Delimiter, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
+		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
+		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
+		UpdatedAt: it.UpdatedAt,
 	}
 }
 
@@ -161,9 +177,11 @@ func toItem(m indexing.Manifest) manifestItem {
 	return manifestItem{
 		PK: ObjectPK(m.Bucket, m.Key), SK: manifestSK,
 		Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sequencer: indexing.PadSequencer(m.Sequencer), Status: m.Status,
-		Campaign: m.Campaign, Header: m.Header, Delimiter: m.Delimiter, Columns: m.Columns, Rows: m.Rows,
-		Entries: m.Entries, Invalid: m.Invalid, MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size,
-		ETag: m.ETag, IndexedAt: m.IndexedAt, UpdatedAt: m.UpdatedAt,
+		Campaign: m.Campaign, Format: m.Format, Encoding: m.Encoding, HeaderLine: m.HeaderLine, Header: m.Header,
+		Delimiter: m.Delimiter, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
+		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
+		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
+		UpdatedAt: m.UpdatedAt,
 	}
 }
 
@@ -209,10 +227,10 @@ func (s *Store) putManifest(ctx context.Context, m indexing.Manifest, cond expre
 func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error {
 	reqs := make([]ddbtypes.WriteRequest, 0, len(entries))
 	for _, e := range entries {
-		sk := rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Row)
+		sk := rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row)
 		item, err := attributevalue.MarshalMap(entryItem{
 			PK: IdentifierPK(e.Key), SK: sk, GSI1PK: objectRef(e.Bucket, e.ObjectKey), GSI1SK: sk[len(rowPrefix):],
-			Kind: e.Kind, Bucket: e.Bucket, Key: e.ObjectKey, VersionID: e.VersionID, Row: e.Row, Offset: e.Offset, Length: e.Length,
+			Kind: e.Kind, Bucket: e.Bucket, Key: e.ObjectKey, VersionID: e.VersionID, Sheet: e.Sheet, Row: e.Row, Offset: e.Offset, Length: e.Length,
 		})
 		if err != nil {
 			return fmt.Errorf("entry of %s row %d: %w", e.ObjectKey, e.Row, err)
@@ -358,7 +376,7 @@ func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, e
 				return nil, err
 			}
 			out = append(out, indexing.Entry{Key: hmacKey, Kind: h.Kind, Bucket: h.Bucket, ObjectKey: h.Key,
-				VersionID: h.VersionID, Row: h.Row, Offset: h.Offset, Length: h.Length})
+				VersionID: h.VersionID, Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length})
 		}
 	}
 	return out, nil
@@ -368,7 +386,7 @@ func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, e
 // is gone is not an error.
 func (s *Store) DeleteEntry(ctx context.Context, e indexing.Entry) error {
 	return s.write(ctx, []ddbtypes.WriteRequest{{DeleteRequest: &ddbtypes.DeleteRequest{
-		Key: keyOf(IdentifierPK(e.Key), rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Row)),
+		Key: keyOf(IdentifierPK(e.Key), rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row)),
 	}}})
 }
 
