@@ -9,12 +9,14 @@ import (
 )
 
 // ParseRecord parses one record back from its raw bytes, as read with a
-// ranged GET of a Record's Offset and Length. opts must be the Options the
-// list was read with (Reader.Options), so that the delimiter, quoting and
-// limits agree; header gives Ragged. Line in its errors counts from the
-// first line of raw. It fails with a *ParseError wrapping
-// ErrNotOneRecord, ErrInvalidUTF8, ErrBinary, ErrFieldTooLarge or a csv
-// quote error.
+// ranged GET of a Record's Offset and Length: it decodes them as the list
+// was decoded and parses them as the Reader did, leniently where strict
+// parsing fails. opts must be the Options the list was read with
+// (Reader.Options), so that the encoding, delimiter, quoting and limits
+// agree; header gives Ragged. Line in its errors counts from the first line
+// of raw. It fails with a *ParseError wrapping ErrNotOneRecord, ErrEncoding,
+// ErrBinary, ErrFieldTooLarge or ErrRecordTooLarge, or an error wrapping
+// ErrUnknownEncoding.
 func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 	opts = opts.withDefaults()
 	if opts.Delimiter == 0 {
@@ -23,10 +25,18 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 	if !validDelimiter(opts.Delimiter) {
 		return Record{}, fmt.Errorf("leads: invalid delimiter %q", opts.Delimiter)
 	}
-	if len(raw) > opts.MaxRecordBytes {
+	c, err := codecFor(opts.Encoding)
+	if err != nil {
+		return Record{}, err
+	}
+	text, err := c.decodeBytes(raw)
+	if err != nil {
+		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrEncoding}
+	}
+	if len(text) > opts.MaxRecordBytes {
 		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrRecordTooLarge}
 	}
-	cr := csv.NewReader(bytes.NewReader(raw))
+	cr := csv.NewReader(bytes.NewReader(text))
 	cr.Comma = opts.Delimiter
 	cr.LazyQuotes = opts.LazyQuotes
 	cr.FieldsPerRecord = -1
@@ -34,26 +44,32 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 	if err == io.EOF {
 		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
 	}
+	lenient := false
 	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		return Record{}, &ParseError{Line: perr.Line, Record: -1, Field: len(fields) + 1, Err: perr.Err}
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &perr):
+		// The Reader reads a record that fails strict parsing leniently,
+		// cut to its first line.
+		if nl := bytes.IndexByte(text, '\n'); nl >= 0 && nl+1 < len(text) {
+			return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
+		}
+		fields, lenient = lenientSplit(text, opts.Delimiter), true
+	case err != nil:
 		return Record{}, fmt.Errorf("leads: parse record: %w", err)
-	}
-	if cr.InputOffset() != int64(len(raw)) {
+	case cr.InputOffset() != int64(len(text)):
 		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
 	}
-	line, _ := cr.FieldPos(0)
-	if perr := check(raw, fields, line, opts); perr != nil {
+	line := 1
+	if perr := check(text, fields, line, opts); perr != nil {
 		perr.Record = -1
 		return Record{}, perr
 	}
 	return Record{
-		Line:   line,
-		Length: int64(len(raw)),
-		Fields: fields,
-		Raw:    raw,
-		Ragged: len(fields) != len(header),
+		Line:    line,
+		Length:  int64(len(raw)),
+		Fields:  fields,
+		Raw:     text,
+		Ragged:  len(fields) != len(header),
+		Lenient: lenient,
 	}, nil
 }

@@ -11,10 +11,12 @@ var candidates = [...]byte{',', ';', '\t', '|'}
 const sniffLines = 50
 
 // Sniff guesses the delimiter of CSV text from a sample of its first lines:
-// the candidate (comma, semicolon, tab, pipe) that appears in the first
-// line and the same number of times in most other lines, outside quotes.
-// atEOF says the sample holds the whole input, so its last line is
-// complete. Sniff returns ',' when no candidate appears (a one-column list).
+// the candidate (comma, semicolon, tab, pipe) that appears the same number
+// of times, outside quotes, in the most lines. Lines that do not have it
+// at all (a title or an export date above the header) count against it
+// but do not disqualify it. atEOF says the sample holds the whole input, so
+// its last line is complete. Sniff returns ',' when no candidate appears (a
+// one-column list).
 func Sniff(sample []byte, atEOF bool) rune {
 	var counts [sniffLines][len(candidates)]int
 	lines := 0
@@ -60,21 +62,32 @@ func Sniff(sample []byte, atEOF bool) rune {
 	return pick(counts[:lines])
 }
 
-// pick chooses among the candidates given their per-line counts.
+// pick chooses among the candidates given their per-line counts: for each,
+// the most frequent non-zero count per line (its field layout), scored by
+// how many lines share it, then by how many fields it makes.
 func pick(counts [][len(candidates)]int) rune {
 	best, bestScore := byte(','), -1
 	for i, d := range candidates {
-		if len(counts) == 0 || counts[0][i] == 0 {
-			continue
-		}
-		same := 0
+		mode, freq := 0, 0
 		for _, l := range counts {
-			if l[i] == counts[0][i] {
-				same++
+			c := l[i]
+			if c == 0 || c == mode {
+				continue
+			}
+			n := 0
+			for _, m := range counts {
+				if m[i] == c {
+					n++
+				}
+			}
+			if n > freq || n == freq && c > mode {
+				mode, freq = c, n
 			}
 		}
-		// Consistency across lines first, then how many fields it makes.
-		score := same*1000/len(counts)*1000 + min(counts[0][i], 999)
+		if freq == 0 {
+			continue
+		}
+		score := freq*1000/len(counts)*1000 + min(mode, 999)
 		if score > bestScore {
 			best, bestScore = d, score
 		}
