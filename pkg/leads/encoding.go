@@ -62,6 +62,9 @@ type codec struct {
 	// the byte 0x0A is a line feed in all of them).
 	unit      int
 	bigEndian bool
+	// single is set for single-byte code pages (Windows-125x, ISO-8859-x,
+	// KOI8, …): decoded by decodeSingle, whose runs of ASCII cost a copy.
+	single *charmap.Charmap
 }
 
 func codecFor(name string) (codec, error) {
@@ -73,7 +76,7 @@ func codecFor(name string) (codec, error) {
 	case UTF16BE:
 		return codec{name: UTF16BE, enc: utf16be, unit: 2, bigEndian: true}, nil
 	case Windows1252:
-		return codec{name: Windows1252, enc: charmap.Windows1252, unit: 1}, nil
+		return codec{name: Windows1252, enc: charmap.Windows1252, unit: 1, single: charmap.Windows1252}, nil
 	}
 	canon, err := LookupEncoding(name)
 	if err != nil {
@@ -83,7 +86,8 @@ func codecFor(name string) (codec, error) {
 		return codecFor(canon)
 	}
 	enc, _ := htmlindex.Get(canon)
-	return codec{name: canon, enc: enc, unit: 1}, nil
+	single, _ := enc.(*charmap.Charmap)
+	return codec{name: canon, enc: enc, unit: 1, single: single}, nil
 }
 
 // detect reads the encoding from a byte-order mark, else from the sample:
@@ -152,8 +156,32 @@ func (c codec) decodeBytes(b []byte) ([]byte, error) {
 	if c.enc == nil {
 		return b, nil
 	}
+	if c.single != nil {
+		return c.decodeSingle(make([]byte, 0, len(b)+len(b)/8), b), nil
+	}
 	out, _, err := transform.Bytes(c.enc.NewDecoder(), b)
 	return out, err
+}
+
+// decodeSingle appends src, in a single-byte code page, to dst as UTF-8.
+// Lead lists are mostly ASCII, which every such code page keeps as is:
+// ASCII runs are copied whole, and each other byte is mapped by the code
+// page's own table (charmap.Charmap.DecodeByte), so decoding costs little
+// more than the copy.
+func (c codec) decodeSingle(dst, src []byte) []byte {
+	for len(src) > 0 {
+		i := 0
+		for i < len(src) && src[i] < utf8.RuneSelf {
+			i++
+		}
+		dst = append(dst, src[:i]...)
+		if i == len(src) {
+			break
+		}
+		dst = utf8.AppendRune(dst, c.single.DecodeByte(src[i]))
+		src = src[i+1:]
+	}
+	return dst
 }
 
 // fromWindows1252 decodes a field of a UTF-8 list that is not valid UTF-8:
@@ -244,18 +272,27 @@ func (t *transcoder) fill() {
 		seg = t.in[:cut]
 	}
 	atEOF := t.eof && len(seg) == len(t.in)
-	// Every encoding's worst case is three UTF-8 bytes per source byte (a
-	// single byte to a BMP rune, or to U+FFFD), so one call always fits.
-	dst := t.out[:cap(t.out)]
-	if len(dst) < 3*len(seg)+16 {
-		dst = make([]byte, 3*len(seg)+16)
+	var nDst, nSrc int
+	if t.c.single != nil {
+		t.out = t.c.decodeSingle(t.out[:0], seg)
+		nDst, nSrc = len(t.out), len(seg)
+	} else {
+		// Every encoding's worst case is three UTF-8 bytes per source
+		// byte (a single byte to a BMP rune, or to U+FFFD), so one call
+		// always fits.
+		dst := t.out[:cap(t.out)]
+		if len(dst) < 3*len(seg)+16 {
+			dst = make([]byte, 3*len(seg)+16)
+		}
+		var err error
+		nDst, nSrc, err = t.dec.Transform(dst, seg, atEOF)
+		if err != nil && err != transform.ErrShortSrc {
+			t.err = &ParseError{Line: t.lines + 1, Record: -1, Err: ErrEncoding}
+			return
+		}
+		t.out = dst
 	}
-	nDst, nSrc, err := t.dec.Transform(dst, seg, atEOF)
-	if err != nil && err != transform.ErrShortSrc {
-		t.err = &ParseError{Line: t.lines + 1, Record: -1, Err: ErrEncoding}
-		return
-	}
-	t.out = dst[:nDst]
+	t.out = t.out[:nDst]
 	consumed := seg[:nSrc]
 	feeds := t.indexLines(consumed)
 	if got := bytes.Count(t.out, []byte{'\n'}); got != feeds {

@@ -410,3 +410,25 @@ func FuzzSniffWithPreamble(f *testing.F) {
 }
 
 func utf8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }
+
+// TestSingleByteFastPathMatchesXText: the ASCII-run fast path decodes every
+// byte of every single-byte code page exactly as x/text's decoder does.
+func TestSingleByteFastPathMatchesXText(t *testing.T) {
+	all := make([]byte, 0, 512)
+	for b := range 256 {
+		all = append(all, byte(b), 'a')
+	}
+	for _, label := range []string{"windows-1252", "iso-8859-2", "windows-1251", "koi8-r", "iso-8859-15", "ibm866"} {
+		c, err := codecFor(label)
+		if err != nil || c.single == nil {
+			t.Fatalf("codecFor(%s) = %+v, %v; want a single-byte code page", label, c, err)
+		}
+		want, err := c.enc.NewDecoder().Bytes(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.decodeSingle(nil, all); !bytes.Equal(got, want) {
+			t.Fatalf("%s: decodeSingle = %q, want %q", label, got, want)
+		}
+	}
+}
