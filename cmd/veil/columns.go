@@ -2,6 +2,7 @@ package main
 
 // columns reads and replaces a campaign's column map: the kinds the index
 // gives named columns of the campaign's lists, over what classification
+// guesses, and the text encoding of its lists, over what detection
 // guesses. Lists already indexed keep their columns until re-indexed.
 
 import (
@@ -16,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/leads"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -30,17 +33,18 @@ func columns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	campaign := fs.String("campaign", "", "campaign ID (the <id> of campaigns/<id>/…)")
 	table := fs.String("table", "veil-index", "the index table")
-	mapping := ""
+	mapping, encoding := "", ""
 	if verb == "set" {
 		fs.StringVar(&mapping, "map", "", "the whole column map, 'Header=kind,…' (replaces the stored one); kinds: "+kindList())
+		fs.StringVar(&encoding, "encoding", "", "the text encoding of the campaign's lists (windows-1252, iso-8859-1, shift_jis, utf-16le, … any WHATWG label); empty detects it")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	var cols map[string]string
+	var cm indexing.ColumnMap
 	err := validCampaign(*campaign)
 	if err == nil && verb == "set" {
-		cols, err = parseColumnMap(mapping)
+		cm, err = parseSettings(mapping, encoding)
 	}
 	if err != nil || fs.NArg() > 0 {
 		if err == nil {
@@ -56,16 +60,39 @@ func columns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	store := indexstore.New(dynamodb.NewFromConfig(awsCfg), *table)
 	if verb == "set" {
-		err = store.PutColumnMap(ctx, *campaign, cols)
+		err = store.PutColumnMap(ctx, *campaign, cm)
 	} else {
-		cols, err = store.ColumnMap(ctx, *campaign)
+		cm, err = store.ColumnMap(ctx, *campaign)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "veil columns %s: %v\n", verb, err)
 		return exitUsage
 	}
-	fmt.Fprint(stdout, formatColumnMap(cols))
+	fmt.Fprint(stdout, formatColumnMap(cm))
 	return exitOK
+}
+
+// parseSettings reads -map and -encoding; at least one must be given. The
+// encoding is stored by its canonical name. It returns a
+// *veil.ValidationError naming the flag that is wrong.
+func parseSettings(mapping, encoding string) (indexing.ColumnMap, error) {
+	cm := indexing.ColumnMap{Columns: map[string]string{}}
+	if strings.TrimSpace(encoding) != "" {
+		name, err := leads.LookupEncoding(encoding)
+		if err != nil {
+			return cm, veil.Invalid("-encoding", "unknown encoding %q; want a WHATWG label such as windows-1252, iso-8859-1, shift_jis or utf-16le", encoding)
+		}
+		cm.Encoding = name
+		if strings.TrimSpace(mapping) == "" {
+			return cm, nil
+		}
+	}
+	cols, err := parseColumnMap(mapping)
+	if err != nil {
+		return cm, err
+	}
+	cm.Columns = cols
+	return cm, nil
 }
 
 func validCampaign(id string) error {
@@ -105,16 +132,20 @@ func parseColumnMap(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// formatColumnMap writes one 'Header=kind' line per column, by header.
-func formatColumnMap(cols map[string]string) string {
-	headers := make([]string, 0, len(cols))
-	for h := range cols {
+// formatColumnMap writes the pinned encoding, if any, as "encoding: name",
+// then one 'Header=kind' line per column, by header.
+func formatColumnMap(cm indexing.ColumnMap) string {
+	headers := make([]string, 0, len(cm.Columns))
+	for h := range cm.Columns {
 		headers = append(headers, h)
 	}
 	sort.Strings(headers)
 	var b strings.Builder
+	if cm.Encoding != "" {
+		fmt.Fprintf(&b, "encoding: %s\n", cm.Encoding)
+	}
 	for _, h := range headers {
-		fmt.Fprintf(&b, "%s=%s\n", h, cols[h])
+		fmt.Fprintf(&b, "%s=%s\n", h, cm.Columns[h])
 	}
 	return b.String()
 }

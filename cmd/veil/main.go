@@ -3,6 +3,7 @@
 //	veil token -role admin                      a local development token for the local stack's API
 //	veil backfill -bucket B [-prefix P] …       index every list already under a prefix
 //	veil columns set|get -campaign ID …         a campaign's column map
+//	veil lists [-failed] [-json]                what the index made of every current list
 //
 // Commands that call AWS use the SDK's standard configuration
 // (AWS_ENDPOINT_URL, AWS_REGION, credentials), so they work unchanged
@@ -31,13 +32,15 @@ var commands = map[string]command{
 	"token":    token,
 	"backfill": backfillCmd,
 	"columns":  columns,
+	"lists":    lists,
 }
 
 const usageText = `usage:
   veil token -role agent|supervisor|admin|auditor [-data .local] [-ttl 12h]
   veil backfill -bucket NAME [-prefix campaigns/] [-workers 8] [-batch 50] [-function IndexFunction] [-dry-run] [-json]
-  veil columns set -campaign ID -map 'Header=kind,…' [-table veil-index]
+  veil columns set -campaign ID [-map 'Header=kind,…'] [-encoding LABEL] [-table veil-index]
   veil columns get -campaign ID [-table veil-index]
+  veil lists [-failed] [-json] [-migrate] [-table veil-index]
 `
 
 func main() {

@@ -71,7 +71,7 @@ func QuickConfig() Config {
 }
 
 // Run measures every figure in turn, adding each to r as it is measured,
-// then reports the goals: `goals_met N/4` to r's output and one note per
+// then reports the goals: `goals_met N/len(Goals)` to r's output and one note per
 // goal to cfg.Log. A missed goal is not an error; a failed measurement is.
 func Run(ctx context.Context, cfg Config, r *Report) error {
 	if cfg.Log == nil {
@@ -139,6 +139,22 @@ func indexFigures(_ context.Context, cfg Config, r *Report) error {
 		figure{"floor_rows_per_sec_1core", one.FloorRowsPerSec},
 		figure{"index_floor_ratio", ratio},
 		figure{"index_mb_per_sec_1core", MB(one.PipelineRowsPerSec * bytesPerRow)},
+	); err != nil {
+		return err
+	}
+	logf(cfg, "indexing %d rows as UTF-8 and as Windows-1252 through indexing.Service.Apply, GOMAXPROCS=1", cfg.Rows)
+	utf8Rate, ansiRate, err := EncodingRates(cfg.Rows, cfg.AllCoreRuns)
+	if err != nil {
+		return err
+	}
+	encRatio, err := Ratio(ansiRate, utf8Rate)
+	if err != nil {
+		return fmt.Errorf("index_cp1252_ratio: %w", err)
+	}
+	if err := add(r,
+		figure{"index_apply_rows_per_sec_utf8", utf8Rate},
+		figure{"index_apply_rows_per_sec_cp1252", ansiRate},
+		figure{"index_cp1252_ratio", encRatio},
 	); err != nil {
 		return err
 	}

@@ -143,7 +143,10 @@ func TestGoals(t *testing.T) {
 	if got, want := Goals[0].String(), "index_floor_ratio >= 0.6"; got != want {
 		t.Fatalf("Goals[0] = %q, want %q", got, want)
 	}
-	if len(Goals) != 4 {
-		t.Fatalf("len(Goals) = %d, want the issue's 4", len(Goals))
+	if got, want := Goals[1].String(), "index_cp1252_ratio >= 0.8"; got != want {
+		t.Fatalf("Goals[1] = %q, want %q", got, want)
+	}
+	if len(Goals) != 5 {
+		t.Fatalf("len(Goals) = %d, want the issues' 5", len(Goals))
 	}
 }

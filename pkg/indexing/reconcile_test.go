@@ -63,7 +63,7 @@ func TestReconcile(t *testing.T) {
 	if got := e.manifest(t, key); !got.IndexedAt.Equal(before) || got.Status != indexing.StatusIndexed {
 		t.Fatalf("a backfill reread an indexed version: %+v", got)
 	}
-	if err := e.store.PutColumnMap(ctx, "rec", map[string]string{"email": "customer_id"}); err != nil {
+	if err := e.store.PutColumnMap(ctx, "rec", indexing.ColumnMap{Columns: map[string]string{"email": "customer_id"}}); err != nil {
 		t.Fatal(err)
 	}
 	forced := reconcile

@@ -97,6 +97,16 @@ type Sheet struct {
 	Skipped string `json:"skipped,omitempty" dynamodbav:"skipped,omitempty"`
 }
 
+// ColumnMap is what an admin pins for a campaign's lists, over what the
+// index would guess: column kinds by header, and the text encoding.
+type ColumnMap struct {
+	// Columns maps header names to kind names (identifiers.Kind.String).
+	Columns map[string]string
+	// Encoding is an encoding label golang.org/x/text/encoding/htmlindex
+	// knows ("" detects it).
+	Encoding string
+}
+
 // Entry is one index entry: an identifier's key and the row that holds it.
 type Entry struct {
 	Key       string // hex HMAC of kind and normalized value
@@ -129,9 +139,9 @@ type Index interface {
 	// DeleteEntries deletes the entries of bucket/key whose version keep
 	// rejects, and returns how many it deleted.
 	DeleteEntries(ctx context.Context, bucket, key string, keep func(versionID string) bool) (int, error)
-	// ColumnMap returns a campaign's column overrides (header → kind name);
-	// none is an empty map, not an error.
-	ColumnMap(ctx context.Context, campaign string) (map[string]string, error)
+	// ColumnMap returns a campaign's column map; none is an empty
+	// ColumnMap, not an error.
+	ColumnMap(ctx context.Context, campaign string) (ColumnMap, error)
 }
 
 // Objects reads the leads bucket.
@@ -303,7 +313,8 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		return s.yield(ctx, c.Bucket, c.Key, version)
 	}
 	s.log().InfoContext(ctx, "object indexed", "bucket", c.Bucket, "key", c.Key, "versionId", version,
-		"rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid, "minorsUnder16", m.MinorsUnder16)
+		"format", m.Format, "encoding", m.Encoding, "rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid,
+		"unreadableRows", m.UnreadableRows, "minorsUnder16", m.MinorsUnder16)
 	return nil
 }
 
@@ -338,7 +349,7 @@ func (s *Service) yield(ctx context.Context, bucket, key, version string) error 
 }
 
 // index reads one object version and writes its entries, filling m's
-// header, columns and counts.
+// format, encoding, header, columns and counts.
 func (s *Service) index(ctx context.Context, m *Manifest) error {
 	obj, err := s.Objects.Open(ctx, m.Bucket, m.Key, m.VersionID)
 	if err != nil {
@@ -349,95 +360,193 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 	bad := func(reason string) error {
 		return &InputError{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Reason: reason}
 	}
-	rd, err := leads.NewReader(body, leads.Options{RequireRows: true})
+	cm, err := s.columnMap(ctx, m.Campaign)
+	if err != nil {
+		return err
+	}
+	w := &entryWriter{s: s, m: m}
+	m.Format = FormatCSV
+	rd, err := leads.NewReader(body, leads.Options{RequireRows: true, Encoding: cm.encoding})
 	if err != nil {
 		return s.readError(err, bad)
 	}
-	var sample []leads.Record
-	for len(sample) < sampleRows {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return s.readError(err, bad)
-		}
-		rec.Fields = append([]string(nil), rec.Fields...)
-		sample = append(sample, rec)
-	}
-	overrides, err := s.overrides(ctx, m.Campaign)
+	m.Encoding = rd.Options().Encoding
+	m.HeaderLine = rd.HeaderLine()
+	m.Delimiter = string(rd.Options().Delimiter)
+	schema, minors, err := w.rows(ctx, "", textRows{rd}, cm.overrides, bad)
 	if err != nil {
 		return err
+	}
+	if schema == nil {
+		return bad("not a lead list: no identifier column (phone, email, customer ID or account number)")
+	}
+	m.Header = append([]string(nil), rd.Header()...)
+	m.Columns = columnsOf(*schema)
+	m.MinorsUnder16 = minors
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	m.Size = body.n
+	return nil
+}
+
+// row is one record of a list or a sheet, wherever it came from.
+type row struct {
+	number int64 // Entry.Row
+	line   int   // where a person finds it: physical line, or sheet row
+	offset int64
+	length int64
+	fields []string
+}
+
+// rowSource streams the rows of one list or sheet. Next returns io.EOF at
+// the end, a *leads.ParseError for one row that cannot be read (the next
+// call reads on), an *InputError when the list turns out not to be one,
+// and other errors for failures worth a retry.
+type rowSource interface {
+	Header() []string
+	Next() (row, error)
+}
+
+// textRows adapts a leads.Reader.
+type textRows struct{ rd *leads.Reader }
+
+func (t textRows) Header() []string { return t.rd.Header() }
+
+func (t textRows) Next() (row, error) {
+	rec, err := t.rd.Next()
+	r := row{number: rec.Number, line: rec.Line, offset: rec.Offset, length: rec.Length, fields: rec.Fields}
+	if err == nil || err == io.EOF {
+		return r, err
+	}
+	if errors.Is(err, leads.ErrEncoding) || errors.Is(err, leads.ErrHeaderOnly) {
+		return r, &InputError{Reason: err.Error()}
+	}
+	return r, err
+}
+
+// entryWriter batches one object's entries and counts its rows.
+type entryWriter struct {
+	s     *Service
+	m     *Manifest
+	batch []Entry
+}
+
+// rows classifies one list or sheet from its first rows, then writes the
+// entries of all its rows. It returns a nil schema, having written
+// nothing, when the list has no identifier column, and the count of minors
+// (-1 without a date-of-birth column).
+func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, overrides map[string]identifiers.Kind,
+	bad func(string) error) (*identifiers.Schema, int64, error) {
+	next := func() (row, bool, error) {
+		for {
+			r, err := src.Next()
+			if err == io.EOF {
+				return r, false, nil
+			}
+			var pe *leads.ParseError
+			var ie *InputError
+			switch {
+			case errors.As(err, &ie):
+				return r, false, bad(ie.Reason)
+			case errors.As(err, &pe):
+				// One bad row is one bad row: counted, its line kept, the
+				// list still indexed.
+				w.m.UnreadableRows++
+				if len(w.m.UnreadableLines) < MaxUnreadableLines {
+					w.m.UnreadableLines = append(w.m.UnreadableLines, r.line)
+				}
+				continue
+			case err != nil:
+				return r, false, err
+			}
+			return r, true, nil
+		}
+	}
+	var sample []row
+	for len(sample) < sampleRows {
+		r, ok, err := next()
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
+			break
+		}
+		r.fields = append([]string(nil), r.fields...)
+		sample = append(sample, r)
 	}
 	values := make([][]string, len(sample))
 	for i, r := range sample {
-		values[i] = r.Fields
+		values[i] = r.fields
 	}
-	schema, err := identifiers.Classify(rd.Header(), values, identifiers.ClassifyOptions{Overrides: overrides, Region: s.Region})
+	schema, err := identifiers.Classify(src.Header(), values, identifiers.ClassifyOptions{Overrides: overrides, Region: w.s.Region})
 	if err != nil {
-		return bad("classification: " + err.Error())
+		return nil, 0, bad("classification: " + err.Error())
 	}
 	if len(schema.Identifiers()) == 0 {
-		return bad("no identifier column (phone, email, customer ID or account number)")
+		return nil, 0, nil
 	}
-	m.Header = append([]string(nil), rd.Header()...)
-	m.Delimiter = string(rd.Options().Delimiter)
-	for _, col := range schema.Columns {
-		m.Columns = append(m.Columns, Column{Header: col.Header, Kind: col.Kind.String(), By: col.By.String()})
-	}
-	ix, err := identifiers.NewIndexer(s.Secret, schema, s.Region)
+	ix, err := identifiers.NewIndexer(w.s.Secret, schema, w.s.Region)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	minors := newMinorCounter(schema, s.now())
-	batch := make([]Entry, 0, s.batchSize())
+	minors := newMinorCounter(schema, w.s.now())
 	var scratch []identifiers.Entry
-	add := func(rec leads.Record) error {
-		m.Rows++
-		minors.add(rec.Fields)
-		scratch = ix.Append(scratch[:0], rec.Fields)
+	add := func(r row) error {
+		w.m.Rows++
+		minors.add(r.fields)
+		scratch = ix.Append(scratch[:0], r.fields)
 		for _, e := range scratch {
-			batch = append(batch, Entry{Key: e.Key(), Kind: e.Kind.String(), Bucket: m.Bucket, ObjectKey: m.Key,
-				VersionID: m.VersionID, Row: rec.Number, Offset: rec.Offset, Length: rec.Length})
+			w.batch = append(w.batch, Entry{Key: e.Key(), Kind: e.Kind.String(), Bucket: w.m.Bucket, ObjectKey: w.m.Key,
+				VersionID: w.m.VersionID, Sheet: sheet, Row: r.number, Offset: r.offset, Length: r.length})
 		}
-		if len(batch) >= s.batchSize() {
-			if err := s.Index.PutEntries(ctx, batch); err != nil {
-				return err
-			}
-			m.Entries += int64(len(batch))
-			batch = batch[:0]
+		if len(w.batch) >= w.s.batchSize() {
+			return w.flush(ctx)
 		}
 		return nil
 	}
-	for _, rec := range sample {
-		if err := add(rec); err != nil {
-			return err
+	for _, r := range sample {
+		if err := add(r); err != nil {
+			return nil, 0, err
 		}
 	}
 	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
+		r, ok, err := next()
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
 			break
 		}
-		if err != nil {
-			return s.readError(err, bad)
+		if err := add(r); err != nil {
+			return nil, 0, err
 		}
-		if err := add(rec); err != nil {
-			return err
-		}
-	}
-	if len(batch) > 0 {
-		if err := s.Index.PutEntries(ctx, batch); err != nil {
-			return err
-		}
-		m.Entries += int64(len(batch))
 	}
 	for _, st := range ix.Stats() {
-		m.Invalid += st.Invalid
+		w.m.Invalid += st.Invalid
 	}
-	m.MinorsUnder16 = minors.count()
-	m.Size = body.n
+	return &schema, minors.count(), nil
+}
+
+// flush writes the batched entries.
+func (w *entryWriter) flush(ctx context.Context) error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	if err := w.s.Index.PutEntries(ctx, w.batch); err != nil {
+		return err
+	}
+	w.m.Entries += int64(len(w.batch))
+	w.batch = w.batch[:0]
 	return nil
+}
+
+func columnsOf(schema identifiers.Schema) []Column {
+	cols := make([]Column, 0, len(schema.Columns))
+	for _, col := range schema.Columns {
+		cols = append(cols, Column{Header: col.Header, Kind: col.Kind.String(), By: col.By.String()})
+	}
+	return cols
 }
 
 // countingReader counts the bytes read through it: the size of the version
@@ -463,21 +572,35 @@ func (s *Service) readError(err error, bad func(string) error) error {
 	return err
 }
 
-func (s *Service) overrides(ctx context.Context, campaign string) (map[string]identifiers.Kind, error) {
+// campaignMap is a campaign's column map, parsed.
+type campaignMap struct {
+	overrides map[string]identifiers.Kind
+	encoding  string
+}
+
+// columnMap reads and checks a campaign's column map. A map naming an
+// unknown kind or encoding fails the list: indexing it under a guess the
+// admin overrode would be wrong.
+func (s *Service) columnMap(ctx context.Context, campaign string) (campaignMap, error) {
 	if campaign == "" {
-		return nil, nil
+		return campaignMap{}, nil
 	}
 	cm, err := s.Index.ColumnMap(ctx, campaign)
 	if err != nil {
-		return nil, err
+		return campaignMap{}, err
 	}
-	out := make(map[string]identifiers.Kind, len(cm))
-	for header, name := range cm {
+	out := campaignMap{overrides: make(map[string]identifiers.Kind, len(cm.Columns)), encoding: cm.Encoding}
+	for header, name := range cm.Columns {
 		k, err := identifiers.ParseKind(name)
 		if err != nil {
-			return nil, fmt.Errorf("column map of campaign %s, column %q: %w", campaign, header, err)
+			return campaignMap{}, fmt.Errorf("column map of campaign %s, column %q: %w", campaign, header, err)
 		}
-		out[header] = k
+		out.overrides[header] = k
+	}
+	if cm.Encoding != "" {
+		if _, err := leads.LookupEncoding(cm.Encoding); err != nil {
+			return campaignMap{}, fmt.Errorf("column map of campaign %s: %w", campaign, err)
+		}
 	}
 	return out, nil
 }

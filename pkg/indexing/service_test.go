@@ -470,8 +470,6 @@ func TestBadInput(t *testing.T) {
 	e.wantIndexed(t, other, otherV)
 	otherEntries := entrySet(e.entries(t, other))
 
-	huge := append([]byte("phone,notes\n2125550160,\""), bytes.Repeat([]byte("x"), 10<<20)...)
-	huge = append(huge, "\"\n"...)
 	tests := []struct {
 		name       string
 		body       []byte
@@ -480,10 +478,9 @@ func TestBadInput(t *testing.T) {
 		{"binary", []byte("phone,email\n2125550161,a@example.com\n\x00\x01\x02\x03"), "binary content (NUL byte)"},
 		{"empty", nil, "empty input"},
 		{"header only", []byte("phone,email\n"), "header but no data records"},
-		{"10 MB field", huge, "field too large"},
-		{"invalid UTF-8", []byte("phone,name\n2125550162,Jos\xe9\n"), "invalid UTF-8"},
 		{"no identifier column", []byte("first name,city\nAna,Austin\nBen,Boston\nCy,Denver\n"), "no identifier column"},
-		{"UTF-16 BOM", append([]byte{0xFF, 0xFE}, []byte("p\x00h\x00o\x00n\x00e\x00\n\x00")...), "unsupported text encoding"},
+		{"UTF-16 header only", append([]byte{0xFF, 0xFE}, []byte("p\x00h\x00o\x00n\x00e\x00\n\x00")...), "header but no data records"},
+		{"no header", []byte("Ann,2125550162\nBob,2125550163\n"), "no header"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -542,7 +539,7 @@ func TestColumnMap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			campaign := fmt.Sprintf("map%d", i)
 			if tc.columns != nil {
-				if err := e.store.PutColumnMap(ctx, campaign, tc.columns); err != nil {
+				if err := e.store.PutColumnMap(ctx, campaign, indexing.ColumnMap{Columns: tc.columns}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -577,7 +574,7 @@ func TestColumnMap(t *testing.T) {
 		})
 	}
 	t.Run("unknown kind in the map is a retryable error", func(t *testing.T) {
-		if err := e.store.PutColumnMap(ctx, "badmap", map[string]string{"Ref": "telephone"}); err != nil {
+		if err := e.store.PutColumnMap(ctx, "badmap", indexing.ColumnMap{Columns: map[string]string{"Ref": "telephone"}}); err != nil {
 			t.Fatal(err)
 		}
 		e.put(t, "campaigns/badmap/list.csv", refList)
@@ -903,16 +900,19 @@ func TestNoPIIInErrorsOrLogs(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
+		// indexes says the list is indexed despite its fault (a row read
+		// leniently or counted unreadable) rather than failed.
+		indexes bool
 	}{
-		{"no header (data first)", "Zebulon,+1 212 555 0199,zq-canary@example.com\nZebulon,+1 212 555 0199,zq-canary@example.com\n"},
-		{"invalid UTF-8", "Name,Phone,Email\nZebulon\xff,+1 212 555 0199,zq-canary@example.com\n"},
-		{"bare quote", "Name,Phone,Email\nZeb\"ulon,+1 212 555 0199,zq-canary@example.com\n"},
-		{"unterminated quote", "Name,Phone,Email\nZebulon,\"+1 212 555 0199,zq-canary@example.com\n"},
-		{"NUL in a row", "Name,Phone,Email\nZebulon\x00,+1 212 555 0199,zq-canary@example.com\n"},
-		{"field too large", "Name,Phone,Email\nZebulon,+1 212 555 0199,zq-canary@example.com" + strings.Repeat("y", 3<<20) + "\n"},
-		{"no identifier column", "Name,Town\nZebulon,zq-canary@example.com +1 212 555 0199\n"},
-		{"header only", "Zebulon Phone,zq-canary Email\n"},
-		{"good list", good},
+		{"no header (data first)", "Zebulon,+1 212 555 0199,zq-canary@example.com\nZebulon,+1 212 555 0199,zq-canary@example.com\n", false},
+		{"invalid UTF-8", "Name,Phone,Email\nZebulon\xff,+1 212 555 0199,zq-canary@example.com\n", true},
+		{"bare quote", "Name,Phone,Email\nZeb\"ulon,+1 212 555 0199,zq-canary@example.com\n", true},
+		{"unterminated quote", "Name,Phone,Email\nZebulon,\"+1 212 555 0199,zq-canary@example.com\n", true},
+		{"NUL in a row", "Name,Phone,Email\nZebulon\x00,+1 212 555 0199,zq-canary@example.com\n", false},
+		{"field too large", "Name,Phone,Email\nZebulon,+1 212 555 0199,zq-canary@example.com" + strings.Repeat("y", 3<<20) + "\n", true},
+		{"no identifier column", "Name,Town\nZebulon,zq-canary@example.com +1 212 555 0199\n", false},
+		{"header only", "Zebulon Phone,zq-canary Email\n", false},
+		{"good list", good, true},
 	}
 	var failures int
 	for i, tc := range tests {
@@ -921,7 +921,7 @@ func TestNoPIIInErrorsOrLogs(t *testing.T) {
 			e.put(t, key, []byte(tc.body))
 			c := e.one(t)
 			for _, err := range []error{e.svc.Apply(ctx, c), e.svc.Apply(ctx, c)} {
-				if tc.body == good {
+				if tc.indexes {
 					if err != nil {
 						t.Fatalf("Apply = %v", err)
 					}
@@ -946,8 +946,8 @@ func TestNoPIIInErrorsOrLogs(t *testing.T) {
 			}
 		})
 	}
-	if failures != 2*(len(tests)-1) {
-		t.Fatalf("failures = %d, want %d", failures, 2*(len(tests)-1))
+	if want := 2 * 4; failures != want {
+		t.Fatalf("failures = %d, want %d", failures, want)
 	}
 	out := logs.String()
 	if !strings.Contains(out, "object indexed") || !strings.Contains(out, "change already applied") {

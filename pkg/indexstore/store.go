@@ -1,7 +1,7 @@
 // Package indexstore is the Index table on DynamoDB. Key builders and
 // prefixes live here and nowhere else:
 //
-//	manifest   PK OBJ#<bucket>/<key>        SK MANIFEST
+//	manifest   PK OBJ#<bucket>/<key>        SK MANIFEST                  coverage <state>         coverageRef OBJ#<object ref>
 //	entry      PK ID#<hmac>                 SK ROW#<version ref>#<row>   GSI1PK OBJ#<object ref>  GSI1SK <version ref>#<row>
 //	column map PK CAMPAIGN#<id>             SK COLUMNS
 //
@@ -74,6 +74,9 @@ type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 var _ API = (*dynamodb.Client)(nil)
@@ -123,6 +126,11 @@ type manifestItem struct {
 	ETag          string            `dynamodbav:"etag,omitempty"`
 	IndexedAt     time.Time         `dynamodbav:"indexedAt,omitempty"`
 	UpdatedAt     time.Time         `dynamodbav:"updatedAt"`
+	// Coverage and CoverageRef are the manifest's ByCoverage key, derived
+	// from Status and UnreadableRows (coverageOf); both are absent for a
+	// removed object, which is then in no coverage state.
+	Coverage    string `dynamodbav:"coverage,omitempty"`
+	CoverageRef string `dynamodbav:"coverageRef,omitempty"`
 }
 
 // entryItem is an index entry as stored.
@@ -182,6 +190,7 @@ func toItem(m indexing.Manifest) manifestItem {
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
 		UpdatedAt: m.UpdatedAt,
+		Coverage:  coverageOf(m), CoverageRef: coverageRefOf(m),
 	}
 }
 
@@ -391,32 +400,36 @@ func (s *Store) DeleteEntry(ctx context.Context, e indexing.Entry) error {
 }
 
 type columnMapItem struct {
-	PK      string            `dynamodbav:"PK"`
-	SK      string            `dynamodbav:"SK"`
-	Columns map[string]string `dynamodbav:"columns"`
+	PK       string            `dynamodbav:"PK"`
+	SK       string            `dynamodbav:"SK"`
+	Columns  map[string]string `dynamodbav:"columns"`
+	Encoding string            `dynamodbav:"encoding,omitempty"`
 }
 
-// ColumnMap returns a campaign's column overrides; see indexing.Index.
-func (s *Store) ColumnMap(ctx context.Context, campaign string) (map[string]string, error) {
+// ColumnMap returns a campaign's column map; see indexing.Index.
+func (s *Store) ColumnMap(ctx context.Context, campaign string) (indexing.ColumnMap, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(campaignPrefix+campaign, columnsSK)})
 	if err != nil {
-		return nil, fmt.Errorf("column map of %s: %w", campaign, err)
+		return indexing.ColumnMap{}, fmt.Errorf("column map of %s: %w", campaign, err)
 	}
 	var it columnMapItem
 	if out.Item != nil {
 		if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-			return nil, fmt.Errorf("column map of %s: %w", campaign, err)
+			return indexing.ColumnMap{}, fmt.Errorf("column map of %s: %w", campaign, err)
 		}
 	}
 	if it.Columns == nil {
 		it.Columns = map[string]string{}
 	}
-	return it.Columns, nil
+	return indexing.ColumnMap{Columns: it.Columns, Encoding: it.Encoding}, nil
 }
 
-// PutColumnMap replaces a campaign's column overrides (header → kind name).
-func (s *Store) PutColumnMap(ctx context.Context, campaign string, columns map[string]string) error {
-	item, err := attributevalue.MarshalMap(columnMapItem{PK: campaignPrefix + campaign, SK: columnsSK, Columns: columns})
+// PutColumnMap replaces a campaign's column map.
+func (s *Store) PutColumnMap(ctx context.Context, campaign string, cm indexing.ColumnMap) error {
+	if cm.Columns == nil {
+		cm.Columns = map[string]string{}
+	}
+	item, err := attributevalue.MarshalMap(columnMapItem{PK: campaignPrefix + campaign, SK: columnsSK, Columns: cm.Columns, Encoding: cm.Encoding})
 	if err != nil {
 		return err
 	}

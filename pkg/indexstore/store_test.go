@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -109,16 +110,24 @@ func TestColumnMap(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
 	got, err := store.ColumnMap(ctx, "none")
-	if err != nil || len(got) != 0 {
-		t.Fatalf("ColumnMap(none) = %v, %v; want empty", got, err)
+	if err != nil || len(got.Columns) != 0 || got.Columns == nil || got.Encoding != "" {
+		t.Fatalf("ColumnMap(none) = %+v, %v; want empty", got, err)
 	}
-	want := map[string]string{"Ref": "account_number", "Line 2": "phone"}
+	want := indexing.ColumnMap{Columns: map[string]string{"Ref": "account_number", "Line 2": "phone"}, Encoding: "shift_jis"}
 	if err := store.PutColumnMap(ctx, "spring", want); err != nil {
 		t.Fatal(err)
 	}
 	got, err = store.ColumnMap(ctx, "spring")
-	if err != nil || len(got) != 2 || got["Ref"] != "account_number" || got["Line 2"] != "phone" {
-		t.Fatalf("ColumnMap = %v, %v; want %v", got, err, want)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ColumnMap = %+v, %v; want %+v", got, err, want)
+	}
+	// Replacing the map replaces the encoding too.
+	if err := store.PutColumnMap(ctx, "spring", indexing.ColumnMap{Encoding: "windows-1252"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = store.ColumnMap(ctx, "spring")
+	if err != nil || len(got.Columns) != 0 || got.Encoding != "windows-1252" {
+		t.Fatalf("ColumnMap after replace = %+v, %v; want only the encoding", got, err)
 	}
 }
 

@@ -54,6 +54,10 @@ type Stale struct {
 type Result struct {
 	Records []Record `json:"records"`
 	Stale   []Stale  `json:"stale,omitempty"`
+	// Coverage says what the search could not see: lists that failed to
+	// index, lists being indexed, lists with unreadable rows. No records
+	// means no records only when Coverage.Complete().
+	Coverage indexing.Coverage `json:"coverage"`
 }
 
 // Index is the part of the index search reads and repairs.
@@ -63,6 +67,9 @@ type Index interface {
 	// object.
 	Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error)
 	DeleteEntry(ctx context.Context, e indexing.Entry) error
+	// Coverage returns how complete the index is now (it may be a moment
+	// behind: see indexstore.Store.Coverage).
+	Coverage(ctx context.Context) (indexing.Coverage, error)
 }
 
 // Objects reads byte ranges of object versions.
@@ -118,15 +125,28 @@ type hit struct {
 }
 
 // Search returns every current row holding one of ids, deduplicated, with
-// the kinds it matched on, sorted by bucket, key and row. It returns a
-// *veil.ValidationError naming the identifier that is missing or malformed.
+// the kinds it matched on, sorted by bucket, key and row, and the index's
+// coverage, read while the identifiers are looked up (its arrays are empty,
+// never nil). It returns a *veil.ValidationError naming the identifier that
+// is missing or malformed, and the index's error when the lookups or the
+// coverage fail: an answer without its coverage is never given.
 func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) {
 	keys, err := s.keys(ids)
 	if err != nil {
 		return Result{}, err
 	}
-	found, err := s.lookup(ctx, keys)
-	if err != nil {
+	var found map[rowID]*hit
+	var cov indexing.Coverage
+	lg, lctx := errgroup.WithContext(ctx)
+	lg.Go(func() (err error) {
+		cov, err = s.Index.Coverage(lctx)
+		return err
+	})
+	lg.Go(func() (err error) {
+		found, err = s.lookup(lctx, keys)
+		return err
+	})
+	if err := lg.Wait(); err != nil {
 		return Result{}, err
 	}
 	byObject := map[[2]string][]*hit{}
@@ -135,7 +155,7 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 		byObject[k] = append(byObject[k], h)
 	}
 	var mu sync.Mutex
-	res := Result{Records: []Record{}}
+	res := Result{Records: []Record{}, Coverage: nonNil(cov)}
 	g, gctx := s.group(ctx)
 	for obj, hits := range byObject {
 		g.Go(func() error {
@@ -161,6 +181,20 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 		return a.Row < b.Row
 	})
 	return res, nil
+}
+
+// nonNil returns c with empty rather than nil arrays, so that JSON shows [].
+func nonNil(c indexing.Coverage) indexing.Coverage {
+	if c.Unreadable == nil {
+		c.Unreadable = []indexing.Unreadable{}
+	}
+	if c.Pending == nil {
+		c.Pending = []indexing.Pending{}
+	}
+	if c.Partial == nil {
+		c.Partial = []indexing.Partial{}
+	}
+	return c
 }
 
 type keyed struct {
@@ -254,7 +288,9 @@ func (s *Service) readObject(ctx context.Context, bucket, key string, hits []*hi
 		// Still being indexed for the first time: its header is not recorded yet.
 		return nil, stale, nil
 	}
-	opts := leads.Options{}
+	// The row is read back as the index read it: same delimiter, same
+	// encoding (its byte range is in the object's own bytes).
+	opts := leads.Options{Encoding: m.Encoding}
 	if m.Delimiter != "" {
 		opts.Delimiter = []rune(m.Delimiter)[0]
 	}

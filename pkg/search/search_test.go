@@ -3,10 +3,14 @@ package search_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -226,6 +230,110 @@ func TestSearchValidation(t *testing.T) {
 			}
 			if bytes.Contains([]byte(err.Error()), []byte("Queens")) {
 				t.Fatalf("error %q repeats the value", err)
+			}
+		})
+	}
+}
+
+// TestSearchCoverage: every answer carries the index's coverage, found
+// records or none; a list that cannot be indexed is named with its reason.
+func TestSearchCoverage(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "campaigns/bad/blob.bin", "\x00\x01\x02\x03")
+	tests := []struct {
+		name    string
+		value   string
+		records int
+	}{
+		{"found", "dana.whitfield@example.com", 2},
+		{"nobody", "nobody@example.com", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := f.svc.Search(context.Background(), []search.Identifier{{Field: "email[0]", Kind: identifiers.Email, Value: tc.value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Records) != tc.records {
+				t.Fatalf("found %d records, want %d", len(res.Records), tc.records)
+			}
+			c := res.Coverage
+			if c.Objects != 3 || len(c.Pending) != 0 || len(c.Partial) != 0 || len(c.Unreadable) != 1 {
+				t.Fatalf("coverage = %+v, want the 3 samples and one unreadable list", c)
+			}
+			if u := c.Unreadable[0]; u.Key != "campaigns/bad/blob.bin" || u.Bucket != "veil-leads" || u.VersionID == "" || u.Reason == "" {
+				t.Fatalf("unreadable = %+v, want blob.bin with its version and reason", u)
+			}
+			body, _ := json.Marshal(res)
+			if !bytes.Contains(body, []byte(`"pending":[],"partial":[]`)) {
+				t.Fatalf("JSON %s, want empty pending and partial as []", body)
+			}
+		})
+	}
+}
+
+// rendezvousIndex makes Coverage and the first Lookup each wait until the
+// other has started: run one after the other, the search times out.
+type rendezvousIndex struct {
+	*indexstore.Store
+	coverage, lookup chan struct{}
+	once             sync.Once
+	coverageErr      error
+}
+
+func (r *rendezvousIndex) meet(mine, other chan struct{}, name string) error {
+	close(mine)
+	select {
+	case <-other:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s ran alone: coverage and lookups are not concurrent", name)
+	}
+}
+
+func (r *rendezvousIndex) Coverage(ctx context.Context) (indexing.Coverage, error) {
+	if err := r.meet(r.coverage, r.lookup, "coverage"); err != nil {
+		return indexing.Coverage{}, err
+	}
+	if r.coverageErr != nil {
+		return indexing.Coverage{}, r.coverageErr
+	}
+	return r.Store.Coverage(ctx)
+}
+
+func (r *rendezvousIndex) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error) {
+	var err error
+	r.once.Do(func() { err = r.meet(r.lookup, r.coverage, "lookup") })
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.Lookup(ctx, hmacKey)
+}
+
+// TestSearchReadsCoverageWithLookups: the coverage is read at the same time
+// as the identifiers, and a search whose coverage cannot be read fails
+// rather than answer without it.
+func TestSearchReadsCoverageWithLookups(t *testing.T) {
+	f := newFixture(t)
+	down := errors.New("dynamodb: throttled")
+	tests := []struct {
+		name    string
+		err     error
+		records int
+	}{
+		{"both read", nil, 2},
+		{"coverage fails", down, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := &rendezvousIndex{Store: f.store, coverage: make(chan struct{}), lookup: make(chan struct{}), coverageErr: tc.err}
+			svc := &search.Service{Index: ix, Objects: f.objects, Secret: f.svc.Secret}
+			res, err := svc.Search(context.Background(), []search.Identifier{{Field: "phone[0]", Kind: identifiers.Phone, Value: "2125550147"}})
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Search error = %v, want %v", err, tc.err)
+			}
+			if len(res.Records) != tc.records || (tc.err == nil && res.Coverage.Objects != 3) {
+				t.Fatalf("result = %d records, coverage %+v; want %d records and, without error, 3 objects", len(res.Records), res.Coverage, tc.records)
 			}
 		})
 	}

@@ -34,7 +34,8 @@ func (h *Handler) searchRows(ctx context.Context, c auth.Caller, req events.APIG
 		prefixes = append(prefixes, search.KindNames[id.Kind])
 	}
 	slog.InfoContext(ctx, "staff search", "requestId", requestID(ctx), "caller", c.Subject,
-		"kinds", prefixes, "records", len(res.Records), "stale", len(res.Stale))
+		"kinds", prefixes, "records", len(res.Records), "stale", len(res.Stale), "coverageObjects", res.Coverage.Objects,
+		"unreadable", len(res.Coverage.Unreadable), "pending", len(res.Coverage.Pending), "partial", len(res.Coverage.Partial))
 	return res, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -22,7 +23,8 @@ func (f fakeSearch) Search(_ context.Context, ids []search.Identifier) (search.R
 	if f.err != nil {
 		return search.Result{}, f.err
 	}
-	res := search.Result{Records: []search.Record{}}
+	res := search.Result{Records: []search.Record{}, Coverage: indexing.Coverage{Objects: 1, Unreadable: []indexing.Unreadable{},
+		Pending: []indexing.Pending{{Bucket: "veil-leads", Key: "busy.csv"}}, Partial: []indexing.Partial{}}}
 	for i, id := range ids {
 		res.Records = append(res.Records, search.Record{Bucket: "veil-leads", Key: "k.csv", Row: int64(i + 1),
 			MatchedOn: []string{search.KindNames[id.Kind]}, Fields: map[string]string{}})
@@ -101,9 +103,12 @@ func TestSearchRoute(t *testing.T) {
 				}
 				return
 			}
-			var body struct{ Records []search.Record }
+			var body search.Result
 			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || len(body.Records) != tc.wantRows {
 				t.Fatalf("body = %s, want %d records", resp.Body, tc.wantRows)
+			}
+			if body.Coverage.Objects != 1 || len(body.Coverage.Pending) != 1 || body.Coverage.Pending[0].Key != "busy.csv" {
+				t.Fatalf("body = %s, want the search's coverage as it was", resp.Body)
 			}
 		})
 	}

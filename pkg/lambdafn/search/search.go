@@ -92,6 +92,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 		requestID = lc.AwsRequestID
 	}
 	slog.InfoContext(ctx, "search", "requestId", requestID, "privacyRequest", in.RequestID,
-		"identifiers", len(ids), "records", len(res.Records), "stale", len(res.Stale))
+		"identifiers", len(ids), "records", len(res.Records), "stale", len(res.Stale), "coverageObjects", res.Coverage.Objects,
+		"unreadable", len(res.Coverage.Unreadable), "pending", len(res.Coverage.Pending), "partial", len(res.Coverage.Partial))
 	return Output{RequestID: in.RequestID, Result: res}, nil
 }

@@ -2,10 +2,13 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -16,7 +19,9 @@ type recordingSearch struct{ got []search.Identifier }
 
 func (r *recordingSearch) Search(_ context.Context, ids []search.Identifier) (search.Result, error) {
 	r.got = ids
-	return search.Result{Records: []search.Record{{Key: "k", Row: 1}}}, nil
+	return search.Result{Records: []search.Record{{Key: "k", Row: 1}}, Coverage: indexing.Coverage{Objects: 2,
+		Unreadable: []indexing.Unreadable{{Bucket: "b", Key: "bad.bin", VersionID: "v", Reason: "binary"}},
+		Pending:    []indexing.Pending{}, Partial: []indexing.Partial{}}}, nil
 }
 
 func TestHandleSampleEvent(t *testing.T) {
@@ -29,6 +34,11 @@ func TestHandleSampleEvent(t *testing.T) {
 	}
 	if out.RequestID != in.RequestID || len(out.Records) != 1 {
 		t.Fatalf("output = %+v, want the request ID and the record", out)
+	}
+	// The workflow's state carries the coverage beside the records.
+	b, _ := json.Marshal(out)
+	if want := `"coverage":{"objects":2,"unreadable":[{"bucket":"b","key":"bad.bin","versionId":"v","reason":"binary"}],"pending":[],"partial":[]}`; !strings.Contains(string(b), want) {
+		t.Fatalf("output JSON = %s, want it to hold %s", b, want)
 	}
 	if len(rec.got) != 2 || rec.got[0].Kind != identifiers.Phone || rec.got[1].Kind != identifiers.Email || rec.got[1].Field != "identifiers[1].value" {
 		t.Fatalf("searched %+v, want phone then email with their fields", rec.got)

@@ -380,14 +380,12 @@ func (s *Stack) createTables(ctx context.Context, res *samtemplate.Resolver) err
 		if err := json.Unmarshal(raw, &p); err != nil {
 			return fmt.Errorf("table %s: %w", id, err)
 		}
-		name := s.Names[id]
-		_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName: aws.String(name), AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+		in := &dynamodb.CreateTableInput{
+			TableName: aws.String(s.Names[id]), AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
 			GlobalSecondaryIndexes: p.GlobalSecondaryIndexes, BillingMode: p.BillingMode,
-		})
-		var inUse *ddbtypes.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
-			return fmt.Errorf("create table %s: %w", name, err)
+		}
+		if err := s.ensureTable(ctx, client, id, in); err != nil {
+			return err
 		}
 	}
 	return nil
