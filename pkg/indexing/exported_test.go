@@ -5,13 +5,16 @@ package indexing_test
 // or an unreadable row thousands of rows in.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
@@ -141,5 +144,97 @@ func TestOneBadRowIsOneBadRow(t *testing.T) {
 	}
 	if hits := e.lookup(t, identifiers.Phone, "212-555-0101"); len(hits) != 0 {
 		t.Fatalf("the replaced version still has %d entries", len(hits))
+	}
+}
+
+// TestWorkbooks: every sheet of a workbook is a list of its own, rows
+// pointed at by sheet and spreadsheet row; sheets that are not lead lists
+// are recorded as skipped; files that are not readable workbooks fail with
+// their reason.
+func TestWorkbooks(t *testing.T) {
+	e := newEnv(t, true)
+	f := excelize.NewFile()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.SetSheetName("Sheet1", "Leads"))
+	must(f.SetCellValue("Leads", "A1", "Spring leads"))
+	must(f.SetSheetRow("Leads", "A3", &[]any{"Name", "Mobile", "Email"}))
+	must(f.SetSheetRow("Leads", "A4", &[]any{"José Müller", 4155550166, "jose@example.com"}))
+	must(f.SetSheetRow("Leads", "A9", &[]any{"Zoë Ørsted", "415-555-0167", "zoe@example.com"}))
+	_, err := f.NewSheet("Notes")
+	must(err)
+	must(f.SetSheetRow("Notes", "A1", &[]any{"Topic", "Text"}))
+	must(f.SetSheetRow("Notes", "A2", &[]any{"Script", "Be nice"}))
+	_, err = f.NewSheet("Empty")
+	must(err)
+	var wb bytes.Buffer
+	must(f.Write(&wb))
+
+	key := "campaigns/books/leads.xlsx"
+	v := e.put(t, key, wb.Bytes())
+	e.sync(t)
+	m := e.wantIndexed(t, key, v)
+	if m.Format != indexing.FormatWorkbook || m.Rows != 2 || len(m.Sheets) != 3 {
+		t.Fatalf("manifest format %q, rows %d, sheets %+v; want xlsx, 2 rows, 3 sheets", m.Format, m.Rows, m.Sheets)
+	}
+	leadsSheet, notes, empty := m.Sheets[0], m.Sheets[1], m.Sheets[2]
+	if leadsSheet.Name != "Leads" || leadsSheet.HeaderRow != 3 || leadsSheet.Rows != 2 || leadsSheet.Skipped != "" ||
+		!reflect.DeepEqual(leadsSheet.Header, []string{"Name", "Mobile", "Email"}) {
+		t.Fatalf("sheet Leads = %+v, want header at row 3, 2 rows", leadsSheet)
+	}
+	if notes.Skipped != "no identifier column" || empty.Skipped == "" {
+		t.Fatalf("sheets Notes %+v and Empty %+v, want both skipped with a reason", notes, empty)
+	}
+	hits := e.lookup(t, identifiers.Phone, "(415) 555-0166")
+	if len(hits) != 1 || hits[0].Sheet != "Leads" || hits[0].Row != 4 {
+		t.Fatalf("lookup of a numeric phone cell = %+v, want sheet Leads row 4", hits)
+	}
+	hits = e.lookup(t, identifiers.Email, "zoe@example.com")
+	if len(hits) != 1 || hits[0].Sheet != "Leads" || hits[0].Row != 9 {
+		t.Fatalf("lookup = %+v, want sheet Leads row 9", hits)
+	}
+
+	zipped := func(name, body string) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		w, err := zw.Create(name)
+		must(err)
+		_, err = w.Write([]byte(body))
+		must(err)
+		must(zw.Close())
+		return b.Bytes()
+	}
+	for _, tc := range []struct {
+		name, key  string
+		body       []byte
+		wantReason string
+	}{
+		{"password-protected", "campaigns/books/protected.xlsx", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...), "encrypted workbook"},
+		{"a zip of CSVs", "campaigns/books/archive.zip", zipped("list.csv", "phone\n4155550100\n"), "not an .xlsx workbook"},
+		{"no sheet with identifiers", "campaigns/books/notes.xlsx", func() []byte {
+			g := excelize.NewFile()
+			must(g.SetSheetRow("Sheet1", "A1", &[]any{"Topic", "Text"}))
+			must(g.SetSheetRow("Sheet1", "A2", &[]any{"Script", "Be nice"}))
+			var b bytes.Buffer
+			must(g.Write(&b))
+			return b.Bytes()
+		}(), "no sheet has an identifier column"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := e.put(t, tc.key, tc.body)
+			c := e.one(t)
+			err := e.svc.Apply(context.Background(), c)
+			var ie *indexing.InputError
+			if !errors.As(err, &ie) || !strings.Contains(ie.Reason, tc.wantReason) {
+				t.Fatalf("Apply = %v, want an InputError naming %q", err, tc.wantReason)
+			}
+			if m := e.manifest(t, tc.key); m.Status != indexing.StatusFailed || m.VersionID != v || m.Error != ie.Reason {
+				t.Fatalf("manifest = %s@%s %q, want failed@%s %q", m.Status, m.VersionID, m.Error, v, ie.Reason)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package indexing
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/leads"
 	"github.com/veil-privacy/veil/pkg/veil"
+	"github.com/veil-privacy/veil/pkg/workbook"
 )
 
 // Manifest statuses. An object is searchable only while "indexed"; a
@@ -365,8 +367,20 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 		return err
 	}
 	w := &entryWriter{s: s, m: m}
+	src := bufio.NewReaderSize(body, 4096)
+	head, _ := src.Peek(8)
+	switch workbook.Sniff(head) {
+	case workbook.OLE2:
+		return bad("not readable: " + workbook.ErrEncrypted.Error())
+	case workbook.Zip:
+		if err := s.indexWorkbook(ctx, w, src, cm, bad); err != nil {
+			return err
+		}
+		m.Size = body.n
+		return nil
+	}
 	m.Format = FormatCSV
-	rd, err := leads.NewReader(body, leads.Options{RequireRows: true, Encoding: cm.encoding})
+	rd, err := leads.NewReader(src, leads.Options{RequireRows: true, Encoding: cm.encoding})
 	if err != nil {
 		return s.readError(err, bad)
 	}
@@ -388,6 +402,76 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 	}
 	m.Size = body.n
 	return nil
+}
+
+// indexWorkbook indexes every sheet of a workbook as a list of its own.
+// A sheet without a header or an identifier column is recorded as skipped,
+// with the reason; a workbook none of whose sheets is a lead list, or that
+// cannot be opened, is an InputError.
+func (s *Service) indexWorkbook(ctx context.Context, w *entryWriter, r io.Reader, cm campaignMap, bad func(string) error) error {
+	m := w.m
+	m.Format = FormatWorkbook
+	wb, err := workbook.Open(r, workbook.Options{})
+	if err != nil {
+		if errors.Is(err, workbook.ErrEncrypted) || errors.Is(err, workbook.ErrNotWorkbook) ||
+			errors.Is(err, workbook.ErrCorrupt) || errors.Is(err, workbook.ErrTooLarge) {
+			return bad("not readable: " + err.Error())
+		}
+		return err
+	}
+	defer wb.Close()
+	minors, indexed := int64(-1), 0
+	for _, name := range wb.Sheets() {
+		sheet := Sheet{Name: name}
+		sr, err := wb.Sheet(name)
+		var se *workbook.SheetError
+		switch {
+		case errors.As(err, &se) && !errors.Is(err, workbook.ErrCorrupt):
+			sheet.Skipped = se.Err.Error()
+			m.Sheets = append(m.Sheets, sheet)
+			continue
+		case errors.Is(err, workbook.ErrCorrupt):
+			return bad(err.Error())
+		case err != nil:
+			return err
+		}
+		before := m.Rows
+		schema, n, err := w.rows(ctx, name, sheetRows{sr}, cm.overrides, bad)
+		sr.Close()
+		if err != nil {
+			return err
+		}
+		sheet.HeaderRow, sheet.Header, sheet.Rows = sr.HeaderRow(), append([]string(nil), sr.Header()...), m.Rows-before
+		if schema == nil {
+			sheet.Skipped = "no identifier column"
+		} else {
+			sheet.Columns = columnsOf(*schema)
+			indexed++
+			if n >= 0 {
+				minors = max(minors, 0) + n
+			}
+		}
+		m.Sheets = append(m.Sheets, sheet)
+	}
+	if indexed == 0 {
+		return bad("not a lead list: no sheet has an identifier column (phone, email, customer ID or account number)")
+	}
+	m.MinorsUnder16 = minors
+	return w.flush(ctx)
+}
+
+// sheetRows adapts a workbook sheet: a row is numbered as Excel shows it.
+type sheetRows struct{ sr *workbook.SheetReader }
+
+func (t sheetRows) Header() []string { return t.sr.Header() }
+
+func (t sheetRows) Next() (row, error) {
+	r, err := t.sr.Next()
+	out := row{number: int64(r.Number), line: r.Number, fields: r.Fields}
+	if errors.Is(err, workbook.ErrCorrupt) {
+		return out, &InputError{Reason: err.Error()}
+	}
+	return out, err
 }
 
 // row is one record of a list or a sheet, wherever it came from.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/leads"
 	"github.com/veil-privacy/veil/pkg/veil"
+	"github.com/veil-privacy/veil/pkg/workbook"
 )
 
 // Identifier is one identifier a consumer named, as written.
@@ -31,9 +33,12 @@ type Identifier struct {
 
 // Record is one row that holds at least one of the identifiers.
 type Record struct {
-	Bucket    string            `json:"bucket"`
-	Key       string            `json:"key"`
-	VersionID string            `json:"versionId"`
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId"`
+	// Sheet names the workbook sheet of the row; Row is then the
+	// spreadsheet row number, else the record number of a text list.
+	Sheet     string            `json:"sheet,omitempty"`
 	Row       int64             `json:"row"`
 	Campaign  string            `json:"campaign,omitempty"`
 	Fields    map[string]string `json:"fields"`
@@ -72,11 +77,15 @@ type Index interface {
 	Coverage(ctx context.Context) (indexing.Coverage, error)
 }
 
-// Objects reads byte ranges of object versions.
+// Objects reads object versions: byte ranges of text lists, and whole
+// workbooks (a row of a zip cannot be read alone).
 type Objects interface {
 	// ReadRange returns bytes [start, end); a missing version is an error
 	// wrapping veil.ErrNotFound.
 	ReadRange(ctx context.Context, bucket, key, version string, start, end int64) ([]byte, error)
+	// Open streams one version; a missing version is an error wrapping
+	// veil.ErrNotFound.
+	Open(ctx context.Context, bucket, key, version string) (io.ReadCloser, error)
 }
 
 // Service searches.
@@ -114,8 +123,8 @@ func ParseKind(name string) (identifiers.Kind, bool) {
 }
 
 type rowID struct {
-	bucket, key, version string
-	row                  int64
+	bucket, key, version, sheet string
+	row                         int64
 }
 
 type hit struct {
@@ -177,6 +186,9 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 		}
 		if a.Key != b.Key {
 			return a.Key < b.Key
+		}
+		if a.Sheet != b.Sheet {
+			return a.Sheet < b.Sheet
 		}
 		return a.Row < b.Row
 	})
@@ -249,7 +261,7 @@ func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, err
 			mu.Lock()
 			defer mu.Unlock()
 			for _, e := range entries {
-				id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Row}
+				id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
 				h, ok := found[id]
 				if !ok {
 					h = &hit{entry: e, kinds: map[string]bool{}}
@@ -283,6 +295,10 @@ func (s *Service) readObject(ctx context.Context, bucket, key string, hits []*hi
 		default:
 			current = append(current, h)
 		}
+	}
+	if len(current) > 0 && m.Format == indexing.FormatWorkbook {
+		recs, gone, err := s.readWorkbook(ctx, m, current)
+		return recs, append(stale, gone...), err
 	}
 	if len(current) == 0 || len(m.Header) == 0 {
 		// Still being indexed for the first time: its header is not recorded yet.
@@ -318,19 +334,83 @@ func (s *Service) readObject(ctx context.Context, bucket, key string, hits []*hi
 			if err != nil {
 				return nil, nil, fmt.Errorf("s3://%s/%s@%s row %d: %w", bucket, key, m.VersionID, h.entry.Row, err)
 			}
-			fields := make(map[string]string, len(m.Header))
-			for i, name := range m.Header {
-				if i < len(rec.Fields) {
-					fields[name] = rec.Fields[i]
-				}
+			recs = append(recs, record(m, h, m.Header, rec.Fields))
+		}
+	}
+	return recs, stale, nil
+}
+
+// record makes the answer for one row: its fields by header name, and the
+// kinds it matched on.
+func record(m indexing.Manifest, h *hit, header, values []string) Record {
+	fields := make(map[string]string, len(header))
+	for i, name := range header {
+		if i < len(values) {
+			fields[name] = values[i]
+		}
+	}
+	matched := make([]string, 0, len(h.kinds))
+	for k := range h.kinds {
+		matched = append(matched, k)
+	}
+	sort.Strings(matched)
+	return Record{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sheet: h.entry.Sheet, Row: h.entry.Row,
+		Campaign: m.Campaign, Fields: fields, MatchedOn: matched}
+}
+
+// readWorkbook reads the rows of one workbook version: the whole object,
+// once, each sheet's rows streamed up to the last one wanted. A row or
+// sheet that is no longer there is stale.
+func (s *Service) readWorkbook(ctx context.Context, m indexing.Manifest, hits []*hit) ([]Record, []Stale, error) {
+	obj, err := s.Objects.Open(ctx, m.Bucket, m.Key, m.VersionID)
+	if errors.Is(err, veil.ErrNotFound) {
+		var stale []Stale
+		for _, h := range hits {
+			stale = append(stale, s.repair(ctx, h, "version is gone"))
+		}
+		return nil, stale, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer obj.Close()
+	wb, err := workbook.Open(obj, workbook.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3://%s/%s@%s: %w", m.Bucket, m.Key, m.VersionID, err)
+	}
+	defer wb.Close()
+	bySheet := map[string][]*hit{}
+	for _, h := range hits {
+		bySheet[h.entry.Sheet] = append(bySheet[h.entry.Sheet], h)
+	}
+	var recs []Record
+	var stale []Stale
+	for _, sheet := range m.Sheets {
+		hs := bySheet[sheet.Name]
+		if len(hs) == 0 {
+			continue
+		}
+		delete(bySheet, sheet.Name)
+		rows := make([]int, len(hs))
+		for i, h := range hs {
+			rows[i] = int(h.entry.Row)
+		}
+		got, err := wb.ReadRows(sheet.Name, rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("s3://%s/%s@%s sheet %q: %w", m.Bucket, m.Key, m.VersionID, sheet.Name, err)
+		}
+		for _, h := range hs {
+			values, ok := got[int(h.entry.Row)]
+			if !ok {
+				stale = append(stale, s.repair(ctx, h, "row is gone"))
+				continue
 			}
-			matched := make([]string, 0, len(h.kinds))
-			for k := range h.kinds {
-				matched = append(matched, k)
-			}
-			sort.Strings(matched)
-			recs = append(recs, Record{Bucket: bucket, Key: key, VersionID: m.VersionID, Row: h.entry.Row,
-				Campaign: m.Campaign, Fields: fields, MatchedOn: matched})
+			recs = append(recs, record(m, h, sheet.Header, values))
+		}
+	}
+	for _, hs := range bySheet {
+		for _, h := range hs {
+			stale = append(stale, s.repair(ctx, h, "sheet is not in the index"))
 		}
 	}
 	return recs, stale, nil
