@@ -14,12 +14,14 @@ type Entry struct {
 // Key returns the entry's index key (the hash in hex).
 func (e Entry) Key() string { return e.Hash.String() }
 
-// ColumnStats counts what an Indexer made of one identifier column.
+// ColumnStats counts what an Indexer made of one identifier column. A
+// cell may hold several values (SplitValues); Indexed and Invalid count
+// values, Empty counts cells.
 type ColumnStats struct {
 	Column  int
 	Kind    Kind
 	Indexed int64 // values that became an entry (duplicates in a record included)
-	Empty   int64 // blank values and fields missing from ragged records
+	Empty   int64 // cells without a value (blank, or only separators and blanks) and fields missing from ragged records
 	Invalid int64 // values that are not a valid identifier of the kind
 }
 
@@ -30,6 +32,7 @@ type Indexer struct {
 	norm  *Normalizer
 	keyer *Keyer
 	buf   []byte
+	vals  []string // one cell's values, reused
 	stats []ColumnStats
 }
 
@@ -45,7 +48,7 @@ func NewIndexer(secret []byte, schema Schema, region string) (*Indexer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Indexer{cols: schema.Identifiers(), norm: norm, keyer: keyer, buf: make([]byte, 0, 64)}
+	ix := &Indexer{cols: schema.Identifiers(), norm: norm, keyer: keyer, buf: make([]byte, 0, 64), vals: make([]string, 0, 4)}
 	for _, c := range ix.cols {
 		ix.stats = append(ix.stats, ColumnStats{Column: c.Index, Kind: c.Kind})
 	}
@@ -53,9 +56,10 @@ func NewIndexer(secret []byte, schema Schema, region string) (*Indexer, error) {
 }
 
 // Append appends to dst the entries of one record, given its fields in
-// header order, and returns the extended slice. Blank and invalid values
-// are counted (Stats) and skipped; an identifier that appears twice in the
-// record gives one entry. It never fails.
+// header order, and returns the extended slice. Each value of a cell
+// (SplitValues) gives its own entry, with the cell's column. Blank and
+// invalid values are counted (Stats) and skipped; an identifier that
+// appears twice in the record gives one entry. It never fails.
 func (ix *Indexer) Append(dst []Entry, fields []string) []Entry {
 	start := len(dst)
 	for i, c := range ix.cols {
@@ -64,23 +68,30 @@ func (ix *Indexer) Append(dst []Entry, fields []string) []Entry {
 			st.Empty++
 			continue
 		}
-		// The HMAC input is the kind prefix and the normalized value, built
-		// in one buffer so that it is hashed in one write.
-		var err error
-		ix.buf = ix.keyer.appendPrefix(ix.buf[:0], c.Kind)
-		ix.buf, err = ix.norm.Append(ix.buf, c.Kind, fields[c.Index])
-		if err != nil {
-			if err == ErrEmpty {
-				st.Empty++
-			} else {
-				st.Invalid++
+		ix.vals = AppendValues(ix.vals[:0], c.Kind, fields[c.Index])
+		empty := true
+		for _, v := range ix.vals {
+			// The HMAC input is the kind prefix and the normalized value,
+			// built in one buffer so that it is hashed in one write.
+			var err error
+			ix.buf = ix.keyer.appendPrefix(ix.buf[:0], c.Kind)
+			ix.buf, err = ix.norm.Append(ix.buf, c.Kind, v)
+			if err == ErrEmpty { // "mailto:" alone
+				continue
 			}
-			continue
+			empty = false
+			if err != nil {
+				st.Invalid++
+				continue
+			}
+			st.Indexed++
+			h := ix.keyer.sum(ix.buf)
+			if !seen(dst[start:], h) {
+				dst = append(dst, Entry{Column: c.Index, Kind: c.Kind, Hash: h})
+			}
 		}
-		st.Indexed++
-		h := ix.keyer.sum(ix.buf)
-		if !seen(dst[start:], h) {
-			dst = append(dst, Entry{Column: c.Index, Kind: c.Kind, Hash: h})
+		if empty {
+			st.Empty++
 		}
 	}
 	return dst

@@ -91,7 +91,11 @@ func (p *PhoneNormalizer) Append(dst []byte, raw string) ([]byte, error) {
 		case fastEmpty:
 			return dst, ErrEmpty
 		}
-	} else if strings.TrimSpace(raw) == "" {
+	}
+	// Surrounding white space is no part of a number, but libphonenumber
+	// rejects some of it ("2125551234\t", "212-555-1234 x5 "), which the
+	// fast path (and SplitValues) trims.
+	if raw = strings.TrimSpace(raw); raw == "" {
 		return dst, ErrEmpty
 	}
 	e164, err := libE164(raw, p.region)
@@ -132,8 +136,9 @@ const (
 // number written in a common way, such as 2125551234, (212) 555-1234,
 // 212-555-1234, 212.555.1234, +1 212 555 1234 or 1-212-555-1234: digits
 // separated by single spaces, hyphens or dots, the area code possibly in
-// parentheses, a leading 1 or +1. It declines anything else, and numbers
-// whose area code starts with 0 or 1, which the library reads otherwise.
+// parentheses, a leading 1 or +1, possibly an extension (isExtension),
+// which E.164 leaves out. It declines anything else, and numbers whose area
+// code starts with 0 or 1, which the library reads otherwise.
 func fastNANP(s string, nsn *[nsnDigits]byte) fastResult {
 	// Trim ASCII blanks.
 	i, j := 0, len(s)
@@ -147,9 +152,10 @@ func fastNANP(s string, nsn *[nsnDigits]byte) fastResult {
 		return fastEmpty
 	}
 	s = s[i:j]
-	if len(s) > 24 {
+	if len(s) > 48 {
 		return fastDecline
 	}
+	number := s
 	plus := s[0] == '+'
 	if plus {
 		s = s[1:]
@@ -187,6 +193,11 @@ func fastNANP(s string, nsn *[nsnDigits]byte) fastResult {
 			closed = n
 			prevSep = true
 		default:
+			// An extension ends the number: read what comes before it
+			// alone (it holds nothing but what the cases above took).
+			if k > 0 && isExtension(s[k:]) {
+				return fastNANP(number[:len(number)-len(s)+k], nsn)
+			}
 			return fastDecline
 		}
 	}
@@ -213,4 +224,34 @@ func fastNANP(s string, nsn *[nsnDigits]byte) fastResult {
 	}
 	copy(nsn[:], d)
 	return fastOK
+}
+
+// isExtension reports whether s is an extension in one of the common
+// spellings, all of which libphonenumber reads as the same extension:
+// spaces or commas, a label (x, ext, extn, extension or #, any case), then
+// optionally "." or ":", spaces, and one to nine digits, as in " x55",
+// " ext. 55", ", Extension 55" or "#55". The library reads other
+// spellings too; the fast path declines those
+// (FuzzPhoneFastPathMatchesLibphonenumber checks that every spelling it
+// takes is the library's).
+func isExtension(s string) bool {
+	s = strings.TrimLeft(s, " ,")
+	n := extensionLabel(s)
+	if n == 0 {
+		return false
+	}
+	s = s[n:]
+	if s != "" && (s[0] == '.' || s[0] == ':') {
+		s = s[1:]
+	}
+	s = strings.TrimLeft(s, " ")
+	if len(s) == 0 || len(s) > 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
