@@ -145,18 +145,36 @@ func classifyColumn(header string, values []string, phones *PhoneNormalizer) (Ki
 	if len(values) < minValueSample {
 		return Business, ByDefault
 	}
-	if share(values, func(v string) bool { _, err := AppendEmail(nil, v); return err == nil }) >= valueShare {
+	// A cell may hold several values (SplitValues): it is of a kind when
+	// every one of them is.
+	if share(values, func(v string) bool {
+		return allValues(Email, v, func(p string) bool { _, err := AppendEmail(nil, p); return err == nil })
+	}) >= valueShare {
 		return Email, ByValues
 	}
 	var buf []byte
 	if share(values, func(v string) bool {
-		var err error
-		buf, err = phones.Append(buf[:0], v)
-		return err == nil && digitCount(v) >= 10
+		return allValues(Phone, v, func(p string) bool {
+			var err error
+			buf, err = phones.Append(buf[:0], p)
+			return err == nil && digitCount(p) >= 10
+		})
 	}) >= valueShare {
 		return Phone, ByValues
 	}
 	return Business, ByDefault
+}
+
+// allValues reports whether cell has a value and ok holds for each of its
+// values as kind splits them.
+func allValues(kind Kind, cell string, ok func(string) bool) bool {
+	vs := SplitValues(kind, cell)
+	for _, v := range vs {
+		if !ok(v) {
+			return false
+		}
+	}
+	return len(vs) > 0
 }
 
 func share(values []string, ok func(string) bool) float64 {

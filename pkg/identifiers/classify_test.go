@@ -121,6 +121,8 @@ func TestClassify(t *testing.T) {
 		{"odd header, random ten-digit numbers", "Ref", col("1000000001", "1000000002", "0999999999", "1234567890"), nil, Business, ByDefault},
 		{"odd header, mixed values", "Contact", col("(212) 555-1234", "n/a", "call back", "x"), nil, Business, ByDefault},
 		{"odd header, emails", "Contact", col("ann@example.com", "BOB@Example.org", " cy@example.net "), nil, Email, ByValues},
+		{"odd header, several emails per cell", "Contact", col("ann@example.com; ann@example.org", "BOB@Example.org", "cy@example.net, c@example.com"), nil, Email, ByValues},
+		{"odd header, several phones per cell", "Primary", col("2125551234 / 2125551235", "3125550000", "4155550100 or 4155550101", "6175550123"), nil, Phone, ByValues},
 		{"odd header, five-digit numbers", "Code", col("10001", "60614", "94105", "02134"), nil, Business, ByDefault},
 		{"too few values to decide", "Other", col("(212) 555-1234"), nil, Business, ByDefault},
 		{"phone header, values not phones", "Phone Kind Label", col("Mobile", "Home", "Work"), nil, Business, ByValues},
