@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 	"time"
@@ -82,7 +83,8 @@ func (o memObjects) Open(context.Context, string, string, string) (io.ReadCloser
 // count wantRows rows.
 func ApplyRate(data []byte, wantRows int) (float64, error) {
 	idx := &discardIndex{manifests: map[string]indexing.Manifest{}}
-	svc := &indexing.Service{Index: idx, Objects: memObjects{data}, Secret: benchSecret, BatchSize: 500}
+	svc := &indexing.Service{Index: idx, Objects: memObjects{data}, Secret: benchSecret, BatchSize: 500,
+		Logger: slog.New(slog.DiscardHandler)}
 	c := indexing.ObjectChange{Bucket: "bench", Key: "campaigns/bench/list.csv", VersionID: "v1", Sequencer: "01",
 		Size: int64(len(data)), EventName: "ObjectCreated:Put"}
 	start := time.Now()

@@ -26,6 +26,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/search"
@@ -82,7 +83,13 @@ func startSearchEnv(ctx context.Context, root string) (*searchEnv, error) {
 	e.ddb, e.table = dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"]
 	e.store = indexstore.New(e.ddb, e.table)
 	e.objects = objectstore.New(e.s3)
-	e.search = &search.Service{Index: e.store, Objects: e.objects, Secret: secret}
+	// Searched as SearchFunction searches: the same wiring, on the stack.
+	env := map[string]string{"INDEX_TABLE": e.table, "INDEX_KEY_SECRET_ARN": s.Names["IndexKeySecret"]}
+	e.search, err = lambdafn.SearchService(ctx, s.AWS, func(k string) string { return env[k] })
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
 	return e, nil
 }
 

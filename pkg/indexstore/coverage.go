@@ -3,12 +3,15 @@ package indexstore
 // Coverage is read from ByCoverage, a sparse secondary index of the
 // manifests by coverage state:
 //
-//	ByCoverage   coverage complete|partial|pending|unreadable   coverageRef OBJ#<object ref>
+//	ByCoverage   coverage complete|incomplete   coverageRef OBJ#<object ref>
 //
 // Only manifest items carry the two attributes, and a removed object's
-// manifest has neither, so each partition holds exactly the current objects
-// in that state and a search answers its coverage with Queries, never a
-// Scan. The sort key is the hashed object reference rather than PK: an
+// manifest has neither, so the two partitions hold exactly the current
+// objects: "complete" the indexed ones read in full, "incomplete" the ones
+// a search must name (failed, being indexed, or with unreadable rows; their
+// status tells which). A search answers its coverage with two concurrent
+// Queries, never a Scan: one counts, the other reads the few that need
+// naming. The sort key is the hashed object reference rather than PK: an
 // index sort key is limited to 1,024 bytes, and OBJ#<bucket>/<key> can be
 // longer.
 //
@@ -37,16 +40,14 @@ import (
 // ByCoverage lists the current objects' manifests by coverage state.
 const ByCoverage = "ByCoverage"
 
-// Coverage states, the partition keys of ByCoverage.
+// Coverage partitions, the partition keys of ByCoverage.
 const (
 	coverageComplete   = "complete"   // indexed, every row read
-	coveragePartial    = "partial"    // indexed, some rows unreadable
-	coveragePending    = "pending"    // a claim in progress
-	coverageUnreadable = "unreadable" // failed
+	coverageIncomplete = "incomplete" // failed, being indexed, or indexed with unreadable rows
 )
 
-// coverageStates are every state, in the order Lists reads them.
-var coverageStates = []string{coverageComplete, coveragePartial, coveragePending, coverageUnreadable}
+// coverageStates are every partition, in the order Lists reads them.
+var coverageStates = []string{coverageComplete, coverageIncomplete}
 
 // coverageOf is the one place a manifest's coverage state is derived: ""
 // (in no state, so not in ByCoverage) for a removed object.
@@ -54,13 +55,11 @@ func coverageOf(m indexing.Manifest) string {
 	switch m.Status {
 	case indexing.StatusIndexed:
 		if m.UnreadableRows > 0 {
-			return coveragePartial
+			return coverageIncomplete
 		}
 		return coverageComplete
-	case indexing.StatusIndexing:
-		return coveragePending
-	case indexing.StatusFailed:
-		return coverageUnreadable
+	case indexing.StatusIndexing, indexing.StatusFailed:
+		return coverageIncomplete
 	}
 	return ""
 }
@@ -80,6 +79,7 @@ type coverageItem struct {
 	Bucket     string `dynamodbav:"bucket"`
 	Key        string `dynamodbav:"key"`
 	VersionID  string `dynamodbav:"versionId"`
+	Status     string `dynamodbav:"status"`
 	Error      string `dynamodbav:"error"`
 	Unreadable int64  `dynamodbav:"unreadableRows"`
 }
@@ -87,8 +87,8 @@ type coverageItem struct {
 // Coverage returns how complete an answer drawn from the index is: how many
 // current objects are indexed (wholly or partly), and which could not be
 // indexed, are being indexed, or were indexed with unreadable rows, each
-// sorted by bucket and key and never nil. It runs one Query per state, all
-// pages, concurrently; counting the indexed objects reads every one's
+// sorted by bucket and key and never nil. It runs two Queries, all pages,
+// concurrently: one per partition; counting the indexed objects reads every one's
 // projection (Select COUNT still reads the items), which is small. A state
 // changed in the last moments may be reported one state late (ByCoverage is
 // eventually consistent). It returns the first Query error.
@@ -97,23 +97,20 @@ func (s *Store) Coverage(ctx context.Context) (indexing.Coverage, error) {
 	var complete int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		n, err := s.countCoverage(gctx, coverageComplete)
+		n, err := s.completeCount(gctx)
 		complete = n
 		return err
 	})
 	g.Go(func() error {
-		return s.eachCoverage(gctx, coveragePartial, func(it coverageItem) {
-			cov.Partial = append(cov.Partial, indexing.Partial{Bucket: it.Bucket, Key: it.Key, UnreadableRows: it.Unreadable})
-		})
-	})
-	g.Go(func() error {
-		return s.eachCoverage(gctx, coveragePending, func(it coverageItem) {
-			cov.Pending = append(cov.Pending, indexing.Pending{Bucket: it.Bucket, Key: it.Key})
-		})
-	})
-	g.Go(func() error {
-		return s.eachCoverage(gctx, coverageUnreadable, func(it coverageItem) {
-			cov.Unreadable = append(cov.Unreadable, indexing.Unreadable{Bucket: it.Bucket, Key: it.Key, VersionID: it.VersionID, Reason: it.Error})
+		return s.eachCoverage(gctx, coverageIncomplete, func(it coverageItem) {
+			switch it.Status {
+			case indexing.StatusIndexed:
+				cov.Partial = append(cov.Partial, indexing.Partial{Bucket: it.Bucket, Key: it.Key, UnreadableRows: it.Unreadable})
+			case indexing.StatusIndexing:
+				cov.Pending = append(cov.Pending, indexing.Pending{Bucket: it.Bucket, Key: it.Key})
+			case indexing.StatusFailed:
+				cov.Unreadable = append(cov.Unreadable, indexing.Unreadable{Bucket: it.Bucket, Key: it.Key, VersionID: it.VersionID, Reason: it.Error})
+			}
 		})
 	})
 	if err := g.Wait(); err != nil {
@@ -147,7 +144,8 @@ func (s *Store) coverageQuery(state string, count bool) (*dynamodb.QueryInput, e
 	b := expression.NewBuilder().WithKeyCondition(expression.Key("coverage").Equal(expression.Value(state)))
 	if !count {
 		b = b.WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("bucket"),
-			expression.Name("key"), expression.Name("versionId"), expression.Name("error"), expression.Name("unreadableRows")))
+			expression.Name("key"), expression.Name("versionId"), expression.Name("status"), expression.Name("error"),
+			expression.Name("unreadableRows")))
 	}
 	expr, err := b.Build()
 	if err != nil {
@@ -162,6 +160,29 @@ func (s *Store) coverageQuery(state string, count bool) (*dynamodb.QueryInput, e
 		in.Select = ddbtypes.SelectCount
 	}
 	return in, nil
+}
+
+// completeCount returns how many objects are indexed in full, counted
+// anew when the last count is older than CountMaxAge. The count is the one
+// figure of a coverage a moment's age does not falsify (every list that
+// needs naming is read fresh); reading it costs what the number of lists
+// costs.
+func (s *Store) completeCount(ctx context.Context) (int64, error) {
+	if s.CountMaxAge > 0 {
+		s.countMu.Lock()
+		n, at := s.count, s.countAt
+		s.countMu.Unlock()
+		if !at.IsZero() && time.Since(at) < s.CountMaxAge {
+			return n, nil
+		}
+	}
+	n, err := s.countCoverage(ctx, coverageComplete)
+	if err == nil && s.CountMaxAge > 0 {
+		s.countMu.Lock()
+		s.count, s.countAt = n, time.Now()
+		s.countMu.Unlock()
+	}
+	return n, err
 }
 
 // countCoverage counts the manifests in one state, across all pages.
@@ -215,7 +236,7 @@ func (s *Store) eachCoverage(ctx context.Context, state string, fn func(coverage
 func (s *Store) Lists(ctx context.Context, onlyFailed bool) ([]indexing.Manifest, error) {
 	states := coverageStates
 	if onlyFailed {
-		states = []string{coverageUnreadable}
+		states = []string{coverageIncomplete}
 	}
 	seen := map[string]bool{}
 	var pks []string
@@ -245,6 +266,28 @@ func (s *Store) Lists(ctx context.Context, onlyFailed bool) ([]indexing.Manifest
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return less(out[i].Bucket, out[i].Key, out[j].Bucket, out[j].Key) })
+	return out, nil
+}
+
+// Manifests returns the manifests of objects ({bucket, key} pairs) that
+// have one, in BatchGetItem calls of up to 100 keys, strongly consistent;
+// an object without a manifest is left out. It returns the first error of
+// a call.
+func (s *Store) Manifests(ctx context.Context, objects [][2]string) ([]indexing.Manifest, error) {
+	pks := make([]string, len(objects))
+	for i, o := range objects {
+		pks[i] = ObjectPK(o[0], o[1])
+	}
+	out := make([]indexing.Manifest, 0, len(pks))
+	for i := 0; i < len(pks); i += maxBatchGet {
+		items, err := s.getManifests(ctx, pks[i:min(i+maxBatchGet, len(pks))])
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			out = append(out, fromItem(it))
+		}
+	}
 	return out, nil
 }
 

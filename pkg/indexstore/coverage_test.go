@@ -2,9 +2,11 @@ package indexstore_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -237,5 +239,62 @@ func TestStampCoverage(t *testing.T) {
 	cov, err := store.Coverage(ctx)
 	if err != nil || cov.Objects != 4 || len(cov.Partial) != 1 || cov.Partial[0].UnreadableRows != 5 {
 		t.Fatalf("Coverage after stamping = %+v, %v; want 4 objects, one partial with 5 unreadable rows", cov, err)
+	}
+}
+
+// TestCoverageCountMaxAge: a store that may reuse its count reuses it, while
+// every list that needs naming is still read fresh.
+func TestCoverageCountMaxAge(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options(t))
+	ddb := dynamodb.NewFromConfig(s.AWS)
+	ctx := context.Background()
+	writer := indexstore.New(ddb, s.Names["IndexTable"])
+	cached := indexstore.New(ddb, s.Names["IndexTable"])
+	cached.CountMaxAge = time.Hour
+	put := func(m indexing.Manifest) {
+		t.Helper()
+		if ok, err := writer.Claim(ctx, m); err != nil || !ok {
+			t.Fatalf("Claim(%s) = %v, %v", m.Key, ok, err)
+		}
+	}
+	put(indexed("campaigns/a/one.csv", "10", 0))
+	if cov, err := cached.Coverage(ctx); err != nil || cov.Objects != 1 {
+		t.Fatalf("Coverage = %+v, %v; want 1 object", cov, err)
+	}
+	put(indexed("campaigns/a/two.csv", "11", 0))
+	put(failed("campaigns/a/bad.bin", "12", "binary"))
+	cov, err := cached.Coverage(ctx)
+	if err != nil || cov.Objects != 1 || len(cov.Unreadable) != 1 {
+		t.Fatalf("Coverage within CountMaxAge = %+v, %v; want the count of before and the failed list now", cov, err)
+	}
+	if cov, err := writer.Coverage(ctx); err != nil || cov.Objects != 2 {
+		t.Fatalf("Coverage without CountMaxAge = %+v, %v; want 2 objects", cov, err)
+	}
+}
+
+// TestManifests: manifests are read together; an unknown object is left
+// out.
+func TestManifests(t *testing.T) {
+	store := newPagedStore(t)
+	ctx := context.Background()
+	var objects [][2]string
+	for i := range 130 { // more than one BatchGetItem call
+		m := indexed(fmt.Sprintf("campaigns/m/%03d.csv", i), fmt.Sprint(100+i), 0)
+		if ok, err := store.Claim(ctx, m); err != nil || !ok {
+			t.Fatal(err)
+		}
+		objects = append(objects, [2]string{m.Bucket, m.Key})
+	}
+	objects = append(objects, [2]string{"veil-leads", "campaigns/m/unknown.csv"})
+	got, err := store.Manifests(ctx, objects)
+	if err != nil || len(got) != 130 {
+		t.Fatalf("Manifests = %d, %v; want 130", len(got), err)
+	}
+	seen := map[string]bool{}
+	for _, m := range got {
+		if m.Status != indexing.StatusIndexed || m.Rows != 10 || seen[m.Key] {
+			t.Fatalf("manifest %+v, want each indexed list once, whole", m)
+		}
+		seen[m.Key] = true
 	}
 }

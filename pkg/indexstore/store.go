@@ -1,7 +1,7 @@
 // Package indexstore is the Index table on DynamoDB. Key builders and
 // prefixes live here and nowhere else:
 //
-//	manifest   PK OBJ#<bucket>/<key>        SK MANIFEST                  coverage <state>         coverageRef OBJ#<object ref>
+//	manifest   PK OBJ#<bucket>/<key>        SK MANIFEST                  coverage complete|incomplete  coverageRef OBJ#<object ref>
 //	entry      PK ID#<hmac>                 SK ROW#<version ref>#<row>   GSI1PK OBJ#<object ref>  GSI1SK <version ref>#<row>
 //	column map PK CAMPAIGN#<id>             SK COLUMNS
 //
@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,7 +90,18 @@ type Store struct {
 	Writers int
 	// Backoff is the first wait before resending unprocessed items.
 	Backoff time.Duration
+	// CountMaxAge is how long Coverage may reuse its count of the objects
+	// indexed in full (0: count every time). Searches set it
+	// (SearchCountMaxAge) so that a burst of them counts once.
+	CountMaxAge time.Duration
+
+	countMu sync.Mutex
+	count   int64
+	countAt time.Time
 }
+
+// SearchCountMaxAge is the CountMaxAge of the stores searches read.
+const SearchCountMaxAge = 30 * time.Second
 
 var _ indexing.Index = (*Store)(nil)
 

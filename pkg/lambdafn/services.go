@@ -27,8 +27,10 @@ func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	if err != nil {
 		return nil, err
 	}
+	store := indexstore.New(dynamodb.NewFromConfig(awsCfg), v[0])
+	store.CountMaxAge = indexstore.SearchCountMaxAge
 	return &search.Service{
-		Index:   indexstore.New(dynamodb.NewFromConfig(awsCfg), v[0]),
+		Index:   store,
 		Objects: objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions)),
 		Secret:  secret,
 		Region:  getenv("PHONE_REGION"),

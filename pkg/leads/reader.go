@@ -375,9 +375,10 @@ func (r *Reader) emit(start, end int64, line int, raw []byte, fields []string, l
 		Lenient: lenient,
 	}
 	r.number++
-	rec.Offset, rec.Length = r.sourceRange(start, end, line, bytes.Count(raw, []byte{'\n'}))
+	feeds := bytes.Count(raw, []byte{'\n'})
+	rec.Offset, rec.Length = r.sourceRange(start, end, line, feeds)
 	r.prevEnd = end
-	r.line = line + bytes.Count(raw, []byte{'\n'})
+	r.line = line + feeds
 	r.win.release(end)
 	if r.tx != nil {
 		r.tx.release(line)

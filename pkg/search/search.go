@@ -68,9 +68,9 @@ type Result struct {
 // Index is the part of the index search reads and repairs.
 type Index interface {
 	Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error)
-	// Manifest returns an error wrapping veil.ErrNotFound for an unknown
-	// object.
-	Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error)
+	// Manifests returns the manifests of objects ({bucket, key} pairs)
+	// that have one, read together; an unknown object is left out.
+	Manifests(ctx context.Context, objects [][2]string) ([]indexing.Manifest, error)
 	DeleteEntry(ctx context.Context, e indexing.Entry) error
 	// Coverage returns how complete the index is now (it may be a moment
 	// behind: see indexstore.Store.Coverage).
@@ -134,9 +134,9 @@ type hit struct {
 }
 
 // Search returns every current row holding one of ids, deduplicated, with
-// the kinds it matched on, sorted by bucket, key and row, and the index's
-// coverage, read while the identifiers are looked up (its arrays are empty,
-// never nil). It returns a *veil.ValidationError naming the identifier that
+// the kinds it matched on, sorted by bucket, key, sheet and row, and the
+// index's coverage, read while the search runs (its arrays are empty, never
+// nil). It returns a *veil.ValidationError naming the identifier that
 // is missing or malformed, and the index's error when the lookups or the
 // coverage fail: an answer without its coverage is never given.
 func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) {
@@ -144,31 +144,44 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	var found map[rowID]*hit
+	// The coverage is read while the whole search runs: it costs a search
+	// no time where the index answers queries concurrently (DynamoDB), and
+	// overlaps the S3 reads where it does not.
 	var cov indexing.Coverage
-	lg, lctx := errgroup.WithContext(ctx)
-	lg.Go(func() (err error) {
-		cov, err = s.Index.Coverage(lctx)
+	cg, cctx := errgroup.WithContext(ctx)
+	cg.Go(func() (err error) {
+		cov, err = s.Index.Coverage(cctx)
 		return err
 	})
-	lg.Go(func() (err error) {
-		found, err = s.lookup(lctx, keys)
-		return err
-	})
-	if err := lg.Wait(); err != nil {
-		return Result{}, err
+	found, err := s.lookup(cctx, keys)
+	if err != nil {
+		return Result{}, firstCause(err, cg.Wait())
 	}
 	byObject := map[[2]string][]*hit{}
 	for _, h := range found {
 		k := [2]string{h.entry.Bucket, h.entry.ObjectKey}
 		byObject[k] = append(byObject[k], h)
 	}
+	objects := make([][2]string, 0, len(byObject))
+	for obj := range byObject {
+		objects = append(objects, obj)
+	}
+	manifests := map[[2]string]indexing.Manifest{}
+	if len(objects) > 0 {
+		ms, err := s.Index.Manifests(cctx, objects)
+		if err != nil {
+			return Result{}, firstCause(err, cg.Wait())
+		}
+		for _, m := range ms {
+			manifests[[2]string{m.Bucket, m.Key}] = m
+		}
+	}
 	var mu sync.Mutex
-	res := Result{Records: []Record{}, Coverage: nonNil(cov)}
-	g, gctx := s.group(ctx)
+	res := Result{Records: []Record{}}
+	g, gctx := s.group(cctx)
 	for obj, hits := range byObject {
 		g.Go(func() error {
-			recs, stale, err := s.readObject(gctx, obj[0], obj[1], hits)
+			recs, stale, err := s.readObject(gctx, manifests[obj], hits)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Records = append(res.Records, recs...)
@@ -176,9 +189,10 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := firstCause(g.Wait(), cg.Wait()); err != nil {
 		return Result{}, err
 	}
+	res.Coverage = nonNil(cov)
 	sort.Slice(res.Records, func(i, j int) bool {
 		a, b := res.Records[i], res.Records[j]
 		if a.Bucket != b.Bucket {
@@ -193,6 +207,15 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 		return a.Row < b.Row
 	})
 	return res, nil
+}
+
+// firstCause returns the error that stopped a search: the coverage's
+// when the search's own was only the cancellation it caused.
+func firstCause(searchErr, coverageErr error) error {
+	if coverageErr != nil && (searchErr == nil || errors.Is(searchErr, context.Canceled)) {
+		return coverageErr
+	}
+	return searchErr
 }
 
 // nonNil returns c with empty rather than nil arrays, so that JSON shows [].
@@ -276,14 +299,12 @@ func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, err
 	return found, g.Wait()
 }
 
-// readObject reads the rows of one object. Entries of any version but the
-// manifest's current one, and rows whose version is gone, are stale: they
-// are reported and deleted from the index.
-func (s *Service) readObject(ctx context.Context, bucket, key string, hits []*hit) ([]Record, []Stale, error) {
-	m, err := s.Index.Manifest(ctx, bucket, key)
-	if err != nil && !errors.Is(err, veil.ErrNotFound) {
-		return nil, nil, err
-	}
+// readObject reads the rows of one object, given its manifest (the zero
+// Manifest for an object the index does not know). Entries of any version
+// but the manifest's current one, and rows whose version is gone, are
+// stale: they are reported and deleted from the index.
+func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*hit) ([]Record, []Stale, error) {
+	bucket, key := hits[0].entry.Bucket, hits[0].entry.ObjectKey
 	var current []*hit
 	var stale []Stale
 	for _, h := range hits {
