@@ -22,7 +22,6 @@ package indexstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -325,12 +324,8 @@ func (s *Store) getManifests(ctx context.Context, pks []string) ([]manifestItem,
 			return nil, fmt.Errorf("batch get %s: %d keys still unprocessed after %d attempts", s.table, len(left.Keys), attempt)
 		}
 		pending = res.UnprocessedKeys
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := pause(ctx, wait); err != nil {
+			return nil, err
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
@@ -397,12 +392,5 @@ func (s *Store) stamp(ctx context.Context, m indexing.Manifest) (bool, error) {
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("stamp coverage of %s/%s: %w", m.Bucket, m.Key, err)
-	}
-	return true, nil
+	return conditional(err, fmt.Sprintf("stamp coverage of %s/%s", m.Bucket, m.Key))
 }

@@ -234,14 +234,32 @@ func (s *Store) putManifest(ctx context.Context, m indexing.Manifest, cond expre
 		TableName: aws.String(s.table), Item: item, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
+	return conditional(err, fmt.Sprintf("manifest %s@%s", it.PK, m.VersionID))
+}
+
+// conditional reads the result of a conditional write: whether it was
+// made, false without error when its condition failed.
+func conditional(err error, what string) (bool, error) {
 	var ccf *ddbtypes.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("manifest %s@%s: %w", it.PK, m.VersionID, err)
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return true, nil
+}
+
+// pause waits d, or until ctx is done (its error).
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // PutEntries writes entries in BatchWriteItem calls; see indexing.Index.
@@ -363,12 +381,8 @@ func (s *Store) writeBatch(ctx context.Context, batch []ddbtypes.WriteRequest) e
 			return fmt.Errorf("batch write %s: %d items still unprocessed after %d attempts", s.table, len(out.UnprocessedItems[s.table]), attempt)
 		}
 		pending = out.UnprocessedItems
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := pause(ctx, wait); err != nil {
+			return err
 		}
 		wait = min(wait*2, 5*time.Second)
 	}

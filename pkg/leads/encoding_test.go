@@ -94,11 +94,11 @@ func TestEncodingsRoundTripByteRanges(t *testing.T) {
 		{name: "UTF-8 with BOM", prefix: bom, text: westernList, want: westernRecords, wantName: UTF8},
 		{name: "Windows-1252 (Excel CSV)", enc: charmap.Windows1252, text: westernList, want: westernRecords, wantName: Windows1252},
 		{name: "UTF-16 LE with BOM, tabs (Excel Unicode Text)", prefix: []byte{0xFF, 0xFE}, enc: utf16le,
-			text: strings.ReplaceAll(westernList, ",", "\t"), want: tabbed(westernRecords), wantName: UTF16LE},
+			text: strings.ReplaceAll(westernList, ",", "\t"), want: replaced(westernRecords, ",", "\t"), wantName: UTF16LE},
 		{name: "UTF-16 BE with BOM", prefix: []byte{0xFE, 0xFF}, enc: utf16be, text: westernList, want: westernRecords, wantName: UTF16BE},
 		{name: "UTF-16 LE without BOM", enc: utf16le, text: westernList, want: westernRecords, wantName: UTF16LE},
 		{name: "ISO-8859-1 pinned", enc: charmap.ISO8859_1, opts: Options{Encoding: "ISO-8859-1"},
-			text: strings.ReplaceAll(westernList, "€", "E"), want: euro(westernRecords), wantName: Windows1252},
+			text: strings.ReplaceAll(westernList, "€", "E"), want: replaced(westernRecords, "€", "E"), wantName: Windows1252},
 		{name: "Shift_JIS pinned", enc: japanese.ShiftJIS, opts: Options{Encoding: "Shift_JIS"},
 			text: "氏名,電話\r\n山田太郎,03-1234-5678\r\n\"佐藤\r\n花子\",03-1234-5679\r\n",
 			want: [][]string{{"山田太郎", "03-1234-5678"}, {"佐藤\n花子", "03-1234-5679"}}, wantName: "shift_jis"},
@@ -124,21 +124,12 @@ func TestEncodingsRoundTripByteRanges(t *testing.T) {
 	}
 }
 
-func tabbed(recs [][]string) [][]string {
+// replaced returns recs with old replaced by new in every field.
+func replaced(recs [][]string, old, new string) [][]string {
 	out := make([][]string, len(recs))
 	for i, r := range recs {
 		for _, f := range r {
-			out[i] = append(out[i], strings.ReplaceAll(f, ",", "\t"))
-		}
-	}
-	return out
-}
-
-func euro(recs [][]string) [][]string {
-	out := make([][]string, len(recs))
-	for i, r := range recs {
-		for _, f := range r {
-			out[i] = append(out[i], strings.ReplaceAll(f, "€", "E"))
+			out[i] = append(out[i], strings.ReplaceAll(f, old, new))
 		}
 	}
 	return out

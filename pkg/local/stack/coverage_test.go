@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -47,22 +45,13 @@ func waitFinal(t *testing.T, store *indexstore.Store, bucket, key string) indexi
 	}
 }
 
+// searchAs calls GET /search?query as role, wants 200, and returns the
+// answer.
 func searchAs(t *testing.T, s *stack.Stack, role auth.Role, query string) search.Result {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.APIURL+"/search?"+query, nil)
-	tok, err := s.TokenKey.Issue("dev-"+string(role), []string{string(role)}, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET /search as %s = %d %s, want 200", role, resp.StatusCode, body)
+	code, body := getSearch(t, s, role, query)
+	if code != 200 {
+		t.Fatalf("GET /search as %s = %d %s, want 200", role, code, body)
 	}
 	var res search.Result
 	if err := json.Unmarshal(body, &res); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/search"
 )
@@ -29,21 +30,7 @@ func TestUploadThenSearch(t *testing.T) {
 
 	get := func(query string, role auth.Role) (int, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, s.APIURL+"/search?"+query, nil)
-		if role != "" {
-			tok, err := s.TokenKey.Issue("dev-"+string(role), []string{string(role)}, time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return getSearch(t, s, role, query)
 	}
 	query := "phone=%2B1+646-555-0188&email=pat%40example.com"
 	for _, tc := range []struct {
@@ -69,4 +56,25 @@ func TestUploadThenSearch(t *testing.T) {
 	if code, body := get("phone=12", auth.Admin); code != 400 {
 		t.Fatalf("GET /search?phone=12 = %d %s, want 400 naming phone[0]", code, body)
 	}
+}
+
+// getSearch calls GET /search?query as role ("" for an anonymous caller,
+// with no token) and returns the status code and body.
+func getSearch(t *testing.T, s *stack.Stack, role auth.Role, query string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.APIURL+"/search?"+query, nil)
+	if role != "" {
+		tok, err := s.TokenKey.Issue("dev-"+string(role), []string{string(role)}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
