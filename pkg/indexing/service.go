@@ -75,6 +75,51 @@ type Manifest struct {
 	ETag      string
 	IndexedAt time.Time
 	UpdatedAt time.Time
+	// Previous is the key's last indexed version while a newer one is
+	// being indexed: its entries stay, and searches answer from it until
+	// the newer version is indexed. Nil otherwise (a version that fails
+	// takes the key's entries with it).
+	Previous *Readable
+}
+
+// Readable is what reading an indexed version's rows back needs.
+type Readable struct {
+	VersionID  string   `dynamodbav:"versionId"`
+	Format     string   `dynamodbav:"format,omitempty"`
+	Encoding   string   `dynamodbav:"encoding,omitempty"`
+	HeaderLine int      `dynamodbav:"headerLine,omitempty"`
+	Header     []string `dynamodbav:"header,omitempty"`
+	Delimiter  string   `dynamodbav:"delimiter,omitempty"`
+	Sheets     []Sheet  `dynamodbav:"sheets,omitempty"`
+}
+
+// Answering returns the manifest as searches read it: the indexed version
+// itself, or, while a newer version is being indexed, the last indexed
+// version (its Readable fields in place of the manifest's).
+// ok is false when no version of the object can answer.
+func (m Manifest) Answering() (Manifest, bool) {
+	switch {
+	case m.Status == StatusIndexed:
+		return m, true
+	case m.Status == StatusIndexing && m.Previous != nil:
+		p := m.Previous
+		m.VersionID, m.Format, m.Encoding, m.HeaderLine = p.VersionID, p.Format, p.Encoding, p.HeaderLine
+		m.Header, m.Delimiter, m.Sheets = p.Header, p.Delimiter, p.Sheets
+		return m, true
+	}
+	return Manifest{}, false
+}
+
+// lastIndexed returns what the manifest prev says the key's last indexed
+// version is (nil when none). It may be version itself, being read again:
+// its entries are rewritten as they were, so they may answer meanwhile.
+func lastIndexed(prev Manifest) *Readable {
+	r := prev.Previous
+	if prev.Status == StatusIndexed {
+		r = &Readable{VersionID: prev.VersionID, Format: prev.Format, Encoding: prev.Encoding, HeaderLine: prev.HeaderLine,
+			Header: prev.Header, Delimiter: prev.Delimiter, Sheets: prev.Sheets}
+	}
+	return r
 }
 
 // Formats of a lead list.
@@ -257,6 +302,10 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		return err
 	}
 	m.Status = StatusIndexing
+	if !c.Force || prev.VersionID != version {
+		// Until this version is indexed, searches answer from the last one.
+		m.Previous = lastIndexed(prev)
+	}
 	if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
 		return err
 	}
@@ -286,7 +335,7 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		if _, derr := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); derr != nil {
 			return derr
 		}
-		m.Status, m.Error, m.UpdatedAt = StatusFailed, ie.Reason, s.now()
+		m.Status, m.Error, m.UpdatedAt, m.Previous = StatusFailed, ie.Reason, s.now(), nil
 		ok, ferr := s.Index.Finish(ctx, m)
 		if ferr != nil {
 			return ferr
@@ -306,7 +355,7 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent); err != nil {
 		return err
 	}
-	m.Status, m.IndexedAt, m.UpdatedAt = StatusIndexed, s.now(), s.now()
+	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
 	ok, err := s.Index.Finish(ctx, m)
 	if err != nil {
 		return err
@@ -343,7 +392,7 @@ func (s *Service) yield(ctx context.Context, bucket, key, version string) error 
 	if err != nil {
 		return err
 	}
-	if owner.VersionID == version {
+	if owner.VersionID == version || owner.Previous != nil && owner.Previous.VersionID == version {
 		return nil
 	}
 	_, err = s.Index.DeleteEntries(ctx, bucket, key, func(v string) bool { return v != version })

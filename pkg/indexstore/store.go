@@ -141,8 +141,9 @@ type manifestItem struct {
 	// Coverage and CoverageRef are the manifest's ByCoverage key, derived
 	// from Status and UnreadableRows (coverageOf); both are absent for a
 	// removed object, which is then in no coverage state.
-	Coverage    string `dynamodbav:"coverage,omitempty"`
-	CoverageRef string `dynamodbav:"coverageRef,omitempty"`
+	Coverage    string             `dynamodbav:"coverage,omitempty"`
+	CoverageRef string             `dynamodbav:"coverageRef,omitempty"`
+	Previous    *indexing.Readable `dynamodbav:"previous,omitempty"`
 }
 
 // entryItem is an index entry as stored.
@@ -189,7 +190,7 @@ func fromItem(it manifestItem) indexing.Manifest {
 		Delimiter: it.Delimiter, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
 		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
 		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
-		UpdatedAt: it.UpdatedAt,
+		UpdatedAt: it.UpdatedAt, Previous: it.Previous,
 	}
 }
 
@@ -201,8 +202,8 @@ func toItem(m indexing.Manifest) manifestItem {
 		Delimiter: m.Delimiter, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
-		UpdatedAt: m.UpdatedAt,
-		Coverage:  coverageOf(m), CoverageRef: coverageRefOf(m),
+		UpdatedAt: m.UpdatedAt, Previous: m.Previous,
+		Coverage: coverageOf(m), CoverageRef: coverageRefOf(m),
 	}
 }
 

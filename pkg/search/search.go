@@ -305,18 +305,25 @@ func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, err
 // stale: they are reported and deleted from the index.
 func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*hit) ([]Record, []Stale, error) {
 	bucket, key := hits[0].entry.Bucket, hits[0].entry.ObjectKey
+	// While a newer version is being indexed, or after it failed, the last
+	// indexed version answers; the newer one's entries are not complete
+	// yet and are left alone.
+	answering, ok := m.Answering()
 	var current []*hit
 	var stale []Stale
 	for _, h := range hits {
 		switch {
-		case m.Status != indexing.StatusIndexed && m.Status != indexing.StatusIndexing:
-			stale = append(stale, s.repair(ctx, h, "object is "+orUnknown(m.Status)))
-		case h.entry.VersionID != m.VersionID:
-			stale = append(stale, s.repair(ctx, h, "version is no longer current"))
-		default:
+		case ok && h.entry.VersionID == answering.VersionID:
 			current = append(current, h)
+		case m.Status == indexing.StatusIndexing:
+			// The indexer at work deletes what is not its own.
+		case !ok:
+			stale = append(stale, s.repair(ctx, h, "object is "+orUnknown(m.Status)))
+		default:
+			stale = append(stale, s.repair(ctx, h, "version is no longer current"))
 		}
 	}
+	m = answering
 	if len(current) > 0 && m.Format == indexing.FormatWorkbook {
 		recs, gone, err := s.readWorkbook(ctx, m, current)
 		return recs, append(stale, gone...), err

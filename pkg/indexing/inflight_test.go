@@ -1,0 +1,89 @@
+package indexing_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/search"
+)
+
+// pausingIndex stops the indexer in its second PutEntries call until
+// released: a replacement caught with some of its entries written.
+type pausingIndex struct {
+	indexing.Index
+	mu      sync.Mutex
+	calls   int
+	paused  chan struct{}
+	release chan struct{}
+}
+
+func (p *pausingIndex) PutEntries(ctx context.Context, es []indexing.Entry) error {
+	p.mu.Lock()
+	p.calls++
+	n := p.calls
+	p.mu.Unlock()
+	if err := p.Index.PutEntries(ctx, es); err != nil {
+		return err
+	}
+	if n == 2 {
+		close(p.paused)
+		<-p.release
+	}
+	return nil
+}
+
+// TestReplacementInFlightAnswersFromThePreviousVersion: while a new version
+// of a list is being indexed, a search finds the consumer in the version
+// indexed before, deletes none of its entries, and names the list pending;
+// once the new version is indexed, it answers from that one.
+func TestReplacementInFlightAnswersFromThePreviousVersion(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := context.Background()
+	key := "campaigns/inflight/list.csv"
+	v1 := e.put(t, key, []byte("Name,Phone\nAna Old,4155550100\nBen,4155550101\n"))
+	e.sync(t)
+	v2 := e.put(t, key, []byte("Phone,Name,City\n4155550102,Cy,Reno\n4155550103,Di,Rome\n4155550100,Ana New,Oslo\n"))
+	c := e.one(t)
+
+	idx := &pausingIndex{Index: e.store, paused: make(chan struct{}), release: make(chan struct{})}
+	svc := e.service(idx)
+	svc.BatchSize = 1
+	done := make(chan error, 1)
+	go func() { done <- svc.Apply(ctx, c) }()
+	<-idx.paused
+
+	finder := &search.Service{Index: e.store, Objects: e.objects, Secret: e.secret}
+	ana := []search.Identifier{{Field: "phone", Kind: identifiers.Phone, Value: "415-555-0100"}}
+	res, err := finder.Search(ctx, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 || res.Records[0].VersionID != v1 || res.Records[0].Fields["Name"] != "Ana Old" || len(res.Stale) != 0 {
+		t.Fatalf("search during the replacement = %+v, stale %+v; want Ana's row of %s and nothing stale", res.Records, res.Stale, v1)
+	}
+	if len(res.Coverage.Pending) != 1 || res.Coverage.Pending[0].Key != key {
+		t.Fatalf("coverage.pending = %+v, want %s", res.Coverage.Pending, key)
+	}
+	// The rows of the version being indexed are not answered yet.
+	cy, err := finder.Search(ctx, []search.Identifier{{Field: "phone", Kind: identifiers.Phone, Value: "415-555-0102"}})
+	if err != nil || len(cy.Records) != 0 || len(cy.Stale) != 0 {
+		t.Fatalf("search for a row of the version in flight = %+v, %v; want nothing, nothing stale", cy, err)
+	}
+
+	close(idx.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Apply = %v", err)
+	}
+	e.wantIndexed(t, key, v2)
+	res, err = finder.Search(ctx, ana)
+	if err != nil || len(res.Records) != 1 || res.Records[0].VersionID != v2 || res.Records[0].Fields["Name"] != "Ana New" ||
+		len(res.Coverage.Pending) != 0 {
+		t.Fatalf("search after the replacement = %+v, %v; want Ana's row of %s", res, err, v2)
+	}
+	if m := e.manifest(t, key); m.Previous != nil {
+		t.Fatalf("indexed manifest keeps Previous %+v, want none", m.Previous)
+	}
+}
