@@ -111,7 +111,7 @@ func TestIndexerAppend(t *testing.T) {
 		{
 			{1, Phone, mustHash(t, Phone, "+12125551234")}, // alt phone is the same number: one entry
 			{3, Email, mustHash(t, Email, "ann@example.com")},
-			{4, CustomerID, mustHash(t, CustomerID, "C-1")},
+			{4, CustomerID, mustHash(t, CustomerID, "C1")},
 			{5, AccountNumber, mustHash(t, AccountNumber, "0042")},
 		},
 		{{5, AccountNumber, mustHash(t, AccountNumber, "7")}},

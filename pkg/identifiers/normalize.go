@@ -232,36 +232,49 @@ func appendID(dst []byte, kind Kind, raw string) ([]byte, error) {
 	if len(s) > MaxIDBytes {
 		return dst, errLong
 	}
-	// Fast path: printable ASCII without doubled or odd spaces.
-	clean := true
+	// Case and separators are folded: a consumer who types ab-123 means the
+	// AB 123 a list holds. Fast path: printable ASCII.
+	start := len(dst)
+	ascii := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < ' ' || c >= 0x7f || (c == ' ' && s[i-1] == ' ') {
-			clean = false
+		switch {
+		case c < ' ' || c >= 0x7f:
+			ascii = false
+		case idSeparator(rune(c)):
+		case 'a' <= c && c <= 'z':
+			dst = append(dst, c-'a'+'A')
+		default:
+			dst = append(dst, c)
+		}
+		if !ascii {
 			break
 		}
 	}
-	if clean {
-		return append(dst, s...), nil
-	}
-	if !utf8.ValidString(s) {
-		return dst, errUTF8
-	}
-	start := len(dst)
-	space := false
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r) || r == utf8.RuneError:
-			return dst[:start], errControl
+	if !ascii {
+		dst = dst[:start]
+		if !utf8.ValidString(s) {
+			return dst, errUTF8
 		}
-		if space {
-			dst = append(dst, ' ')
-			space = false
+		for _, r := range s {
+			switch {
+			case unicode.IsSpace(r) || idSeparator(r):
+			case unicode.IsControl(r) || r == utf8.RuneError:
+				return dst[:start], errControl
+			default:
+				dst = utf8.AppendRune(dst, unicode.ToUpper(r))
+			}
 		}
-		dst = utf8.AppendRune(dst, r)
+	}
+	if len(dst) == start {
+		return dst, ErrEmpty
 	}
 	return dst, nil
+}
+
+// idSeparator reports whether r only separates the parts of a customer ID
+// or account number as people write it (space, hyphen, dot, underscore,
+// slash), so that it is left out for matching.
+func idSeparator(r rune) bool {
+	return r == ' ' || r == '-' || r == '.' || r == '_' || r == '/' || unicode.IsSpace(r)
 }
