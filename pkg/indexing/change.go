@@ -47,3 +47,8 @@ func PadSequencer(s string) string {
 	}
 	return strings.Repeat("0", SequencerWidth-len(s)) + s
 }
+
+// FolderMarker reports whether key is a "folder" as the S3 console makes
+// one (a key ending in "/", zero bytes): no list, so nothing to index, and
+// its creation or removal changes nothing.
+func FolderMarker(key string) bool { return strings.HasSuffix(key, "/") }

@@ -2,12 +2,15 @@ package indexing_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // pausingIndex stops the indexer in its second PutEntries call until
@@ -85,5 +88,27 @@ func TestReplacementInFlightAnswersFromThePreviousVersion(t *testing.T) {
 	}
 	if m := e.manifest(t, key); m.Previous != nil {
 		t.Fatalf("indexed manifest keeps Previous %+v, want none", m.Previous)
+	}
+}
+
+// TestFolderMarkersAreIgnored: the zero-byte "campaigns/x/" keys the S3
+// console creates reach IndexFunction through the queue like any object;
+// they are no list, so they leave no manifest and no dead letter, created
+// or removed.
+func TestFolderMarkersAreIgnored(t *testing.T) {
+	e := newEnv(t, false)
+	marker := "campaigns/console-folder/"
+	e.put(t, marker, nil)
+	e.remove(t, marker)
+	e.put(t, "campaigns/console-folder/list.csv", list(80))
+	stacktest.WaitIdle(t, e.stack)
+	if dead := e.stack.DeadLetters("IndexQueue"); len(dead) != 0 {
+		t.Fatalf("dead letters = %q, want none", dead)
+	}
+	if _, err := e.store.Manifest(context.Background(), e.bucket, marker); !errors.Is(err, veil.ErrNotFound) {
+		t.Fatalf("manifest of the folder marker: %v, want none", err)
+	}
+	if m := e.manifest(t, "campaigns/console-folder/list.csv"); m.Status != indexing.StatusIndexed {
+		t.Fatalf("list beside the marker is %s, want indexed", m.Status)
 	}
 }

@@ -235,6 +235,10 @@ const sampleRows = 100
 // *InputError for a list that cannot be indexed (the manifest says why),
 // other errors for failures worth a retry.
 func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
+	if FolderMarker(c.Key) {
+		s.log().DebugContext(ctx, "folder marker ignored", "bucket", c.Bucket, "key", c.Key)
+		return nil
+	}
 	seq := PadSequencer(c.Sequencer)
 	prev, err := s.Index.Manifest(ctx, c.Bucket, c.Key)
 	switch {

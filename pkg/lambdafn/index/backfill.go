@@ -138,8 +138,7 @@ func (h *Handler) backfill(ctx context.Context, b BackfillBatch, prefix string) 
 	}
 	requestID := requestID(ctx)
 	for _, o := range b.Objects {
-		if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
-			// A console "folder": not a list, nothing to index.
+		if indexing.FolderMarker(o.Key) {
 			continue
 		}
 		c := indexing.ObjectChange{Bucket: b.Bucket, Key: o.Key, Reconcile: true, Force: b.Force,
