@@ -52,6 +52,8 @@ type Manifest struct {
 	HeaderLine int
 	Header     []string
 	Delimiter  string
+	// CRLineEnds says the list's lines end with a lone CR (old Mac Excel).
+	CRLineEnds bool
 	Columns    []Column
 	// Sheets describes each sheet of a workbook; empty for text lists.
 	Sheets  []Sheet
@@ -90,6 +92,7 @@ type Readable struct {
 	HeaderLine int      `dynamodbav:"headerLine,omitempty"`
 	Header     []string `dynamodbav:"header,omitempty"`
 	Delimiter  string   `dynamodbav:"delimiter,omitempty"`
+	CRLineEnds bool     `dynamodbav:"crLineEnds,omitempty"`
 	Sheets     []Sheet  `dynamodbav:"sheets,omitempty"`
 }
 
@@ -104,7 +107,7 @@ func (m Manifest) Answering() (Manifest, bool) {
 	case m.Status == StatusIndexing && m.Previous != nil:
 		p := m.Previous
 		m.VersionID, m.Format, m.Encoding, m.HeaderLine = p.VersionID, p.Format, p.Encoding, p.HeaderLine
-		m.Header, m.Delimiter, m.Sheets = p.Header, p.Delimiter, p.Sheets
+		m.Header, m.Delimiter, m.CRLineEnds, m.Sheets = p.Header, p.Delimiter, p.CRLineEnds, p.Sheets
 		return m, true
 	}
 	return Manifest{}, false
@@ -117,7 +120,7 @@ func lastIndexed(prev Manifest) *Readable {
 	r := prev.Previous
 	if prev.Status == StatusIndexed {
 		r = &Readable{VersionID: prev.VersionID, Format: prev.Format, Encoding: prev.Encoding, HeaderLine: prev.HeaderLine,
-			Header: prev.Header, Delimiter: prev.Delimiter, Sheets: prev.Sheets}
+			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets}
 	}
 	return r
 }
@@ -440,6 +443,7 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 	m.Encoding = rd.Options().Encoding
 	m.HeaderLine = rd.HeaderLine()
 	m.Delimiter = string(rd.Options().Delimiter)
+	m.CRLineEnds = rd.Options().CRLineEnds
 	schema, minors, err := w.rows(ctx, "", textRows{rd}, cm.overrides, bad)
 	if err != nil {
 		return err

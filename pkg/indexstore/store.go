@@ -125,6 +125,7 @@ type manifestItem struct {
 	HeaderLine    int               `dynamodbav:"headerLine,omitempty"`
 	Header        []string          `dynamodbav:"header,omitempty"`
 	Delimiter     string            `dynamodbav:"delimiter,omitempty"`
+	CRLineEnds    bool              `dynamodbav:"crLineEnds,omitempty"`
 	Columns       []indexing.Column `dynamodbav:"columns,omitempty"`
 	Sheets        []indexing.Sheet  `dynamodbav:"sheets,omitempty"`
 	Rows          int64             `dynamodbav:"rows"`
@@ -187,7 +188,7 @@ func fromItem(it manifestItem) indexing.Manifest {
 	return indexing.Manifest{
 		Bucket: it.Bucket, Key: it.Key, VersionID: it.VersionID, Sequencer: it.Sequencer, Status: it.Status,
 		Campaign: it.Campaign, Format: it.Format, Encoding: it.Encoding, HeaderLine: it.HeaderLine, Header: it.Header,
-		Delimiter: it.Delimiter, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
+		Delimiter: it.Delimiter, CRLineEnds: it.CRLineEnds, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
 		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
 		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
 		UpdatedAt: it.UpdatedAt, Previous: it.Previous,
@@ -199,7 +200,7 @@ func toItem(m indexing.Manifest) manifestItem {
 		PK: ObjectPK(m.Bucket, m.Key), SK: manifestSK,
 		Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sequencer: indexing.PadSequencer(m.Sequencer), Status: m.Status,
 		Campaign: m.Campaign, Format: m.Format, Encoding: m.Encoding, HeaderLine: m.HeaderLine, Header: m.Header,
-		Delimiter: m.Delimiter, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
+		Delimiter: m.Delimiter, CRLineEnds: m.CRLineEnds, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
 		UpdatedAt: m.UpdatedAt, Previous: m.Previous,

@@ -381,3 +381,47 @@ func (t *transcoder) release(n int) {
 		t.firstLine = n
 	}
 }
+
+// crToLF rewrites every CR code unit of b, whole units from b[0], as LF.
+func (c codec) crToLF(b []byte) {
+	if c.unit == 1 {
+		for i, x := range b {
+			if x == '\r' {
+				b[i] = '\n'
+			}
+		}
+		return
+	}
+	for i := 0; i+1 < len(b); i += 2 {
+		switch {
+		case !c.bigEndian && b[i] == '\r' && b[i+1] == 0:
+			b[i] = '\n'
+		case c.bigEndian && b[i] == 0 && b[i+1] == '\r':
+			b[i+1] = '\n'
+		}
+	}
+}
+
+// crReader reads a list whose lines end with a lone CR, every CR as LF.
+// It passes whole code units only, so that a unit is never split between
+// two reads.
+type crReader struct {
+	r    io.Reader
+	c    codec
+	odd  []byte // a byte of a unit cut off by the last read (UTF-16)
+	held [1]byte
+}
+
+func (cr *crReader) Read(p []byte) (int, error) {
+	n := copy(p, cr.odd)
+	cr.odd = nil
+	m, err := cr.r.Read(p[n:])
+	n += m
+	if cr.c.unit == 2 && n%2 == 1 && err == nil {
+		cr.held[0] = p[n-1]
+		cr.odd = cr.held[:]
+		n--
+	}
+	cr.c.crToLF(p[:n])
+	return n, err
+}

@@ -423,3 +423,50 @@ func TestSingleByteFastPathMatchesXText(t *testing.T) {
 		}
 	}
 }
+
+func TestCROnlyLineEnds(t *testing.T) {
+	text := strings.ReplaceAll(westernList, "\r\n", "\r")
+	tests := []struct {
+		name   string
+		prefix []byte
+		enc    encoding.Encoding
+		text   string
+		want   [][]string
+	}{
+		{"UTF-8", nil, nil, text, westernRecords},
+		{"Windows-1252", nil, charmap.Windows1252, text, westernRecords},
+		{"UTF-16 LE", []byte{0xFF, 0xFE}, utf16le, text, westernRecords},
+		{"with a title line", nil, nil, "Old Mac export\r" + text, westernRecords},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			input := append(append([]byte(nil), tc.prefix...), encode(t, tc.enc, tc.text)...)
+			rd, recs := readEncoded(t, input, Options{})
+			if !rd.Options().CRLineEnds {
+				t.Fatalf("CRLineEnds = false, want true")
+			}
+			var got [][]string
+			for _, r := range recs {
+				got = append(got, r.Fields)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("records = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if rd, _ := readEncoded(t, []byte(westernList), Options{}); rd.Options().CRLineEnds {
+		t.Fatalf("CRLineEnds = true for a CRLF list, want false")
+	}
+}
+
+func TestCROnlyLongUTF16(t *testing.T) {
+	text := "Name\tPhone\r" + strings.Repeat("Zoë Ørsted\t415-555-0167\r", 20000)
+	input := append([]byte{0xFF, 0xFE}, encode(t, utf16le, text)...)
+	rd, recs := readEncoded(t, input, Options{})
+	if !rd.Options().CRLineEnds || len(recs) != 20000 {
+		t.Fatalf("CRLineEnds %v, %d records; want true, 20000", rd.Options().CRLineEnds, len(recs))
+	}
+	if last := recs[len(recs)-1]; last.Fields[0] != "Zoë Ørsted" || last.Line != 20001 {
+		t.Fatalf("last record %q at line %d, want Zoë Ørsted at line 20001", last.Fields, last.Line)
+	}
+}

@@ -57,6 +57,11 @@ type Options struct {
 	// it is reported as ErrFieldTooLarge as soon as the limit is reached,
 	// without reading the rest of the field.
 	MaxRecordBytes int
+	// CRLineEnds says lines end with a lone CR, as old Mac Excel wrote
+	// them; it is detected (no LF in the first 64 KiB, and a CR) and
+	// reported by Reader.Options, so that ParseRecord reads a record back
+	// the same way. Every CR is then read as a line feed.
+	CRLineEnds bool
 	// RequireRows makes a list with a header and no data records an error
 	// (ErrHeaderOnly) instead of an ordinary end (io.EOF).
 	RequireRows bool
@@ -162,6 +167,16 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	opts.Encoding = c.name
+	if !opts.CRLineEnds {
+		head, _ := c.decodeBytes(sample[skip : len(sample)&^(c.unit-1)])
+		opts.CRLineEnds = bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0
+	}
+	if opts.CRLineEnds {
+		// A CR is a code unit of its own in every encoding read here, so
+		// reading it as LF changes no offset.
+		c.crToLF(sample[skip:])
+		r = &crReader{r: r, c: c}
+	}
 	src := io.MultiReader(bytes.NewReader(sample[skip:]), r)
 	rd := &Reader{opts: opts, c: c, line: 1}
 	var text []byte
@@ -417,8 +432,11 @@ func (r *Reader) recover(start, end int64, line int) (Record, error) {
 		raw = raw[:nl+1]
 		defer r.restart(end, line+1)
 	}
-	fields := lenientSplit(raw, r.opts.Delimiter)
-	return r.emit(start, end, line, raw, fields, true)
+	fields, lenient, err := parseOne(raw, r.opts)
+	if err != nil {
+		fields, lenient = lenientSplit(raw, r.opts.Delimiter), true
+	}
+	return r.emit(start, end, line, raw, fields, lenient)
 }
 
 // overLimit handles a record that outgrew MaxRecordBytes before
@@ -434,7 +452,11 @@ func (r *Reader) overLimit() (Record, error) {
 		raw := b[:nl+1]
 		defer r.restart(end, line+1)
 		if len(raw) <= r.opts.MaxRecordBytes {
-			return r.emit(start, end, line, raw, lenientSplit(raw, r.opts.Delimiter), true)
+			fields, lenient, err := parseOne(raw, r.opts)
+			if err != nil {
+				fields, lenient = lenientSplit(raw, r.opts.Delimiter), true
+			}
+			return r.emit(start, end, line, raw, fields, lenient)
 		}
 	}
 	// One line longer than the limit: report it and skip to its end.

@@ -29,6 +29,10 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
+	if opts.CRLineEnds {
+		raw = append([]byte(nil), raw...)
+		c.crToLF(raw)
+	}
 	text, err := c.decodeBytes(raw)
 	if err != nil {
 		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrEncoding}
@@ -36,28 +40,9 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 	if len(text) > opts.MaxRecordBytes {
 		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrRecordTooLarge}
 	}
-	cr := csv.NewReader(bytes.NewReader(text))
-	cr.Comma = opts.Delimiter
-	cr.LazyQuotes = opts.LazyQuotes
-	cr.FieldsPerRecord = -1
-	fields, err := cr.Read()
-	if err == io.EOF {
-		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
-	}
-	lenient := false
-	var perr *csv.ParseError
-	switch {
-	case errors.As(err, &perr):
-		// The Reader reads a record that fails strict parsing leniently,
-		// cut to its first line.
-		if nl := bytes.IndexByte(text, '\n'); nl >= 0 && nl+1 < len(text) {
-			return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
-		}
-		fields, lenient = lenientSplit(text, opts.Delimiter), true
-	case err != nil:
-		return Record{}, fmt.Errorf("leads: parse record: %w", err)
-	case cr.InputOffset() != int64(len(text)):
-		return Record{}, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
+	fields, lenient, err := parseOne(text, opts)
+	if err != nil {
+		return Record{}, err
 	}
 	line := 1
 	if perr := check(text, fields, line, opts); perr != nil {
@@ -72,4 +57,32 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 		Ragged:  len(fields) != len(header),
 		Lenient: lenient,
 	}, nil
+}
+
+// parseOne parses text, the decoded bytes of one record, as the Reader
+// reads a record back: with encoding/csv when that gives exactly one record
+// of all of text, else, for a single line, leniently (lenientSplit). It
+// fails with a *ParseError wrapping ErrNotOneRecord.
+func parseOne(text []byte, opts Options) ([]string, bool, error) {
+	cr := csv.NewReader(bytes.NewReader(text))
+	cr.Comma = opts.Delimiter
+	cr.LazyQuotes = opts.LazyQuotes
+	cr.FieldsPerRecord = -1
+	fields, err := cr.Read()
+	if err == io.EOF {
+		return nil, false, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
+	}
+	var perr *csv.ParseError
+	switch {
+	case err == nil && cr.InputOffset() == int64(len(text)):
+		return fields, false, nil
+	case err != nil && !errors.As(err, &perr):
+		return nil, false, fmt.Errorf("leads: parse record: %w", err)
+	}
+	// The Reader reads a record that fails strict parsing leniently, cut
+	// to its first line.
+	if nl := bytes.IndexByte(text, '\n'); nl >= 0 && nl+1 < len(text) {
+		return nil, false, &ParseError{Line: 1, Record: -1, Err: ErrNotOneRecord}
+	}
+	return lenientSplit(text, opts.Delimiter), true, nil
 }

@@ -334,7 +334,7 @@ func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*h
 	}
 	// The row is read back as the index read it: same delimiter, same
 	// encoding (its byte range is in the object's own bytes).
-	opts := leads.Options{Encoding: m.Encoding}
+	opts := leads.Options{Encoding: m.Encoding, CRLineEnds: m.CRLineEnds}
 	if m.Delimiter != "" {
 		opts.Delimiter = []rune(m.Delimiter)[0]
 	}

@@ -122,6 +122,12 @@ func buildCorpus(t *testing.T) *corpus {
 	c.holds(where{prefix + "titled.csv", "", 1}, p[0].name, p[0].phone2, p[0].email2)
 	c.holds(where{prefix + "titled.csv", "", 2}, p[9].name, p[9].phone2, p[9].email2)
 
+	// Old Mac Excel: lines end with a lone CR.
+	c.files["old-mac.csv"] = []byte("Full Name,Phone,Email\r" + p[9].name + "," + p[9].phone + "," + p[9].email + "\r" +
+		p[5].name + "," + p[5].phone + "," + p[5].email + "\r")
+	c.holds(where{prefix + "old-mac.csv", "", 1}, p[9].name, p[9].phone, p[9].email)
+	c.holds(where{prefix + "old-mac.csv", "", 2}, p[5].name, p[5].phone, p[5].email)
+
 	// Several values in a cell, and extensions.
 	c.files["multi.csv"] = []byte("Full Name,Phones,Emails\n" +
 		p[1].name + "," + p[1].phone + " / " + p[1].phone2 + "," + p[1].email + "\n" +
