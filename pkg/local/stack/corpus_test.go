@@ -233,7 +233,7 @@ func TestCorpusAsExported(t *testing.T) {
 	}
 	stacktest.AWS(t, s, "s3", "cp", dir, "s3://"+bucket+"/campaigns/exports/", "--recursive")
 	for name := range c.files {
-		m := waitFinal(t, store, bucket, "campaigns/exports/"+name)
+		m := waitFinal(t, s, store, bucket, "campaigns/exports/"+name)
 		if want := indexing.StatusIndexed; name != "protected.xlsx" && m.Status != want {
 			t.Fatalf("%s is %s (%s), want %s", name, m.Status, m.Error, want)
 		}

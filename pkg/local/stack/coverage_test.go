@@ -3,7 +3,6 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,27 +21,22 @@ import (
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/search"
-	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// waitFinal polls the manifest of key until it is indexed or failed, for at
-// most 30 seconds, and returns it.
-func waitFinal(t *testing.T, store *indexstore.Store, bucket, key string) indexing.Manifest {
+// waitFinal waits until the stack has handled every notification (retries
+// included) and returns the manifest of key, which must then be indexed or
+// failed.
+func waitFinal(t *testing.T, s *stack.Stack, store *indexstore.Store, bucket, key string) indexing.Manifest {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		m, err := store.Manifest(context.Background(), bucket, key)
-		if err != nil && !errors.Is(err, veil.ErrNotFound) {
-			t.Fatal(err)
-		}
-		if m.Status == indexing.StatusIndexed || m.Status == indexing.StatusFailed {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("manifest of %s is %q after 30s, want indexed or failed", key, m.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
+	stacktest.WaitIdle(t, s)
+	m, err := store.Manifest(context.Background(), bucket, key)
+	if err != nil {
+		t.Fatalf("manifest of %s: %v", key, err)
 	}
+	if m.Status != indexing.StatusIndexed && m.Status != indexing.StatusFailed {
+		t.Fatalf("manifest of %s is %q once the stack is idle, want indexed or failed", key, m.Status)
+	}
+	return m
 }
 
 // searchAs calls GET /search?query as role, wants 200, and returns the
@@ -82,15 +76,15 @@ func TestSearchStatesCoverage(t *testing.T) {
 	}
 	stacktest.AWS(t, s, "s3", "cp", dir, "s3://"+bucket+"/campaigns/cov/", "--recursive")
 	for name := range lists {
-		waitFinal(t, store, bucket, "campaigns/cov/"+name)
+		waitFinal(t, s, store, bucket, "campaigns/cov/"+name)
 	}
-	bad := waitFinal(t, store, bucket, "campaigns/cov/no-ids.csv")
+	bad := waitFinal(t, s, store, bucket, "campaigns/cov/no-ids.csv")
 	if bad.Status != indexing.StatusFailed || bad.Error == "" {
 		t.Fatalf("manifest of no-ids.csv = %s %q, want failed with a reason", bad.Status, bad.Error)
 	}
 	// The indexer of a later S3 event (a later sequencer: same prefix,
 	// one digit more) has claimed in-flight.csv and not finished.
-	flight := waitFinal(t, store, bucket, "campaigns/cov/in-flight.csv")
+	flight := waitFinal(t, s, store, bucket, "campaigns/cov/in-flight.csv")
 	flight.Status, flight.Sequencer, flight.UpdatedAt = indexing.StatusIndexing, flight.Sequencer+"1", time.Now().UTC()
 	if ok, err := store.Claim(ctx, flight); err != nil || !ok {
 		t.Fatalf("Claim(in-flight.csv) = %v, %v; want true", ok, err)
