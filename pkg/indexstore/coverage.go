@@ -250,17 +250,13 @@ func (s *Store) Lists(ctx context.Context, onlyFailed bool) ([]indexing.Manifest
 			return nil, err
 		}
 	}
-	out := make([]indexing.Manifest, 0, len(pks))
-	for i := 0; i < len(pks); i += maxBatchGet {
-		items, err := s.getManifests(ctx, pks[i:min(i+maxBatchGet, len(pks))])
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			m := fromItem(it)
-			if coverageOf(m) == "" || (onlyFailed && m.Status != indexing.StatusFailed) {
-				continue
-			}
+	all, err := s.manifestsOf(ctx, pks)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, m := range all {
+		if coverageOf(m) != "" && (!onlyFailed || m.Status == indexing.StatusFailed) {
 			out = append(out, m)
 		}
 	}
@@ -277,6 +273,12 @@ func (s *Store) Manifests(ctx context.Context, objects [][2]string) ([]indexing.
 	for i, o := range objects {
 		pks[i] = ObjectPK(o[0], o[1])
 	}
+	return s.manifestsOf(ctx, pks)
+}
+
+// manifestsOf reads the manifests of the partition keys pks, maxBatchGet
+// at a time; a manifest that is not there is left out.
+func (s *Store) manifestsOf(ctx context.Context, pks []string) ([]indexing.Manifest, error) {
 	out := make([]indexing.Manifest, 0, len(pks))
 	for i := 0; i < len(pks); i += maxBatchGet {
 		items, err := s.getManifests(ctx, pks[i:min(i+maxBatchGet, len(pks))])

@@ -243,9 +243,6 @@ func (t *transcoder) Read(p []byte) (int, error) {
 func (t *transcoder) fill() {
 	t.out, t.outR = t.out[:0], 0
 	for !t.eof {
-		if cut := t.lastLineFeed(); cut > 0 && len(t.in) >= transcodeBlock {
-			break
-		}
 		if cap(t.in)-len(t.in) < transcodeBlock {
 			t.in = append(make([]byte, 0, len(t.in)+2*transcodeBlock), t.in...)
 		}

@@ -155,11 +155,12 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}
 	name, skip := detect(sample, atEOF)
 	if opts.Encoding != "" {
+		detected := name
 		if name, err = LookupEncoding(opts.Encoding); err != nil {
 			return nil, err
 		}
-		if skip > 0 && !bytes.HasPrefix(sample, bom) == (name == UTF8) {
-			skip = 0 // a mark of another encoding than the one pinned
+		if name != detected {
+			skip = 0 // no mark, or the mark of another encoding than the one pinned
 		}
 	}
 	c, err := codecFor(name)
@@ -167,31 +168,28 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	opts.Encoding = c.name
+	// text is the sample decoded, whole code units only: what the
+	// line ends, NUL bytes and the delimiter are read from.
+	text, _ := c.decodeBytes(sample[skip : len(sample)&^(c.unit-1)])
 	if !opts.CRLineEnds {
-		head, _ := c.decodeBytes(sample[skip : len(sample)&^(c.unit-1)])
-		opts.CRLineEnds = bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0
+		opts.CRLineEnds = bytes.IndexByte(text, '\n') < 0 && bytes.IndexByte(text, '\r') >= 0
 	}
 	if opts.CRLineEnds {
 		// A CR is a code unit of its own in every encoding read here, so
 		// reading it as LF changes no offset.
 		c.crToLF(sample[skip:])
+		codec{unit: 1}.crToLF(text) // already UTF-8 (for UTF-8, the same bytes again: a no-op)
 		r = &crReader{r: r, c: c}
+	}
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		return nil, &ParseError{Line: 1 + bytes.Count(text[:i], []byte{'\n'}), Record: -1, Err: ErrBinary}
 	}
 	src := io.MultiReader(bytes.NewReader(sample[skip:]), r)
 	rd := &Reader{opts: opts, c: c, line: 1}
-	var text []byte
 	if c.enc == nil {
-		if i := bytes.IndexByte(sample, 0); i >= 0 {
-			return nil, &ParseError{Line: 1 + bytes.Count(sample[:i], []byte{'\n'}), Record: -1, Err: ErrBinary}
-		}
-		text = sample[skip:]
 		rd.win = &window{src: src, base: int64(skip), keep: int64(skip)}
 	} else {
 		rd.tx = newTranscoder(src, c, int64(skip))
-		text, _ = c.decodeBytes(sample[skip : len(sample)&^(c.unit-1)])
-		if i := bytes.IndexByte(text, 0); i >= 0 {
-			return nil, &ParseError{Line: 1 + bytes.Count(text[:i], []byte{'\n'}), Record: -1, Err: ErrBinary}
-		}
 		rd.win = &window{src: rd.tx}
 	}
 	if opts.Delimiter == 0 {
