@@ -55,7 +55,7 @@ func TestListsOnTheLocalStack(t *testing.T) {
 		Columns: []indexing.Column{{Header: "Cust ID", Kind: "customer_id", By: "header"}, {Header: "Name", Kind: "full_name", By: "header"}}}
 	busy := indexing.Manifest{Bucket: bucket, Key: "campaigns/c/busy.csv", VersionID: "v1", Sequencer: "11", Status: indexing.StatusIndexing}
 	for _, m := range []indexing.Manifest{partial, busy} {
-		if ok, err := store.Claim(ctx, m); err != nil || !ok {
+		if ok, err := store.Claim(ctx, m, ""); err != nil || !ok {
 			t.Fatalf("Claim(%s) = %v, %v", m.Key, ok, err)
 		}
 	}

@@ -49,7 +49,9 @@ func (d *discardIndex) put(m indexing.Manifest) (bool, error) {
 	return true, nil
 }
 
-func (d *discardIndex) Claim(_ context.Context, m indexing.Manifest) (bool, error)  { return d.put(m) }
+func (d *discardIndex) Claim(_ context.Context, m indexing.Manifest, _ string) (bool, error) {
+	return d.put(m)
+}
 func (d *discardIndex) Finish(_ context.Context, m indexing.Manifest) (bool, error) { return d.put(m) }
 
 func (d *discardIndex) PutEntries(_ context.Context, es []indexing.Entry) error {
@@ -59,7 +61,7 @@ func (d *discardIndex) PutEntries(_ context.Context, es []indexing.Entry) error 
 	return nil
 }
 
-func (d *discardIndex) DeleteEntries(context.Context, string, string, func(string) bool) (int, error) {
+func (d *discardIndex) DeleteEntries(context.Context, string, string, indexing.KeepFunc) (int, error) {
 	return 0, nil
 }
 
@@ -70,8 +72,8 @@ func (d *discardIndex) ColumnMap(context.Context, string) (indexing.ColumnMap, e
 // memObjects serves one version of every key from memory.
 type memObjects struct{ data []byte }
 
-func (o memObjects) Current(context.Context, string, string) (string, bool, error) {
-	return "v1", true, nil
+func (o memObjects) Current(context.Context, string, string) (indexing.Version, bool, error) {
+	return indexing.Version{ID: "v1", Size: int64(len(o.data))}, true, nil
 }
 
 func (o memObjects) Open(context.Context, string, string, string) (io.ReadCloser, error) {

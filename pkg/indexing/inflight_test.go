@@ -112,3 +112,94 @@ func TestFolderMarkersAreIgnored(t *testing.T) {
 		t.Fatalf("list beside the marker is %s, want indexed", m.Status)
 	}
 }
+
+// gatedIndex stops its service at one call until released: after the
+// n-th Manifest read (stopAfterManifest) or the n-th PutEntries
+// (stopAfterPut), whichever is set.
+type gatedIndex struct {
+	indexing.Index
+	stopAfterManifest, stopAfterPut int
+	mu                              sync.Mutex
+	manifests, puts                 int
+	stopped, release                chan struct{}
+}
+
+func newGate(idx indexing.Index, afterManifest, afterPut int) *gatedIndex {
+	return &gatedIndex{Index: idx, stopAfterManifest: afterManifest, stopAfterPut: afterPut,
+		stopped: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (g *gatedIndex) Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error) {
+	m, err := g.Index.Manifest(ctx, bucket, key)
+	g.mu.Lock()
+	g.manifests++
+	n := g.manifests
+	g.mu.Unlock()
+	if n == g.stopAfterManifest {
+		close(g.stopped)
+		<-g.release
+	}
+	return m, err
+}
+
+func (g *gatedIndex) PutEntries(ctx context.Context, es []indexing.Entry) error {
+	err := g.Index.PutEntries(ctx, es)
+	g.mu.Lock()
+	g.puts++
+	n := g.puts
+	g.mu.Unlock()
+	if n == g.stopAfterPut {
+		close(g.stopped)
+		<-g.release
+	}
+	return err
+}
+
+// TestConcurrentChangesKeepEveryEntry: change A (version 1) has checked
+// that it still owns the key and is about to delete the key's other
+// entries when change B (version 2, a newer upload) claims the key and
+// writes its first batch. A must not delete B's entries: once B is
+// indexed, the table holds every entry its manifest counts, and a search
+// finds row 1's phone.
+func TestConcurrentChangesKeepEveryEntry(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := context.Background()
+	key := "campaigns/race/list.csv"
+	e.put(t, key, []byte("Name,Phone\nAna,4155550110\nBen,4155550111\n"))
+	a := e.one(t)
+
+	// A stops right after its second manifest read, the ownership check
+	// right before it deletes (of the first page of entries).
+	gateA := newGate(e.store, 2, 0)
+	svcA := e.service(gateA)
+	doneA := make(chan error, 1)
+	go func() { doneA <- svcA.Apply(ctx, a) }()
+	<-gateA.stopped
+
+	v2 := e.put(t, key, []byte("Phone,Name\n4155550120,Cy\n4155550121,Di\n4155550122,Ed\n4155550123,Flo\n4155550124,Gus\n4155550125,Hal\n"))
+	b := e.one(t)
+	gateB := newGate(e.store, 0, 1)
+	svcB := e.service(gateB)
+	svcB.BatchSize = 2
+	doneB := make(chan error, 1)
+	go func() { doneB <- svcB.Apply(ctx, b) }()
+	<-gateB.stopped // B claimed the key and wrote its first batch
+
+	close(gateA.release)
+	if err := <-doneA; err != nil {
+		t.Fatalf("Apply(A) = %v", err)
+	}
+	close(gateB.release)
+	if err := <-doneB; err != nil {
+		t.Fatalf("Apply(B) = %v", err)
+	}
+	m := e.wantIndexed(t, key, v2) // entries in the table = the manifest's count, all of v2
+	if m.Entries != 6 {
+		t.Fatalf("manifest counts %d entries, want 6", m.Entries)
+	}
+	finder := &search.Service{Index: e.store, Objects: e.objects, Secret: e.secret}
+	res, err := finder.Search(ctx, []search.Identifier{{Field: "phone", Kind: identifiers.Phone, Value: "(415) 555-0120"}})
+	if err != nil || len(res.Records) != 1 || res.Records[0].Fields["Name"] != "Cy" {
+		t.Fatalf("search for row 1's phone = %+v, %v; want Cy's row", res.Records, err)
+	}
+}

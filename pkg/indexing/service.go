@@ -71,16 +71,16 @@ type Manifest struct {
 	// younger than 16 on IndexedAt (-1 when the list has no such column).
 	MinorsUnder16 int64
 	Error         string
-	// Size and ETag are VersionID's (bytes read when it was indexed); ETag
-	// is empty when the change applied was about another version.
+	// Size and ETag are VersionID's, as S3 describes the version (the
+	// size is that of the bytes read when it was indexed).
 	Size      int64
 	ETag      string
 	IndexedAt time.Time
 	UpdatedAt time.Time
 	// Previous is the key's last indexed version while a newer one is
-	// being indexed: its entries stay, and searches answer from it until
-	// the newer version is indexed. Nil otherwise (a version that fails
-	// takes the key's entries with it).
+	// being indexed, or after the newer one failed: its entries stay, and
+	// searches answer from it until a newer version is indexed (or the
+	// key is removed). Nil otherwise.
 	Previous *Readable
 }
 
@@ -94,20 +94,23 @@ type Readable struct {
 	Delimiter  string   `dynamodbav:"delimiter,omitempty"`
 	CRLineEnds bool     `dynamodbav:"crLineEnds,omitempty"`
 	Sheets     []Sheet  `dynamodbav:"sheets,omitempty"`
+	// Entries counts the version's entries in the index.
+	Entries int64 `dynamodbav:"entries,omitempty"`
 }
 
 // Answering returns the manifest as searches read it: the indexed version
-// itself, or, while a newer version is being indexed, the last indexed
-// version (its Readable fields in place of the manifest's).
-// ok is false when no version of the object can answer.
+// itself, or, while a newer version is being indexed or after it failed,
+// the last indexed version (its Readable fields in place of the
+// manifest's). ok is false when no version of the object can answer.
 func (m Manifest) Answering() (Manifest, bool) {
 	switch {
 	case m.Status == StatusIndexed:
 		return m, true
-	case m.Status == StatusIndexing && m.Previous != nil:
+	case (m.Status == StatusIndexing || m.Status == StatusFailed) && m.Previous != nil:
 		p := m.Previous
 		m.VersionID, m.Format, m.Encoding, m.HeaderLine = p.VersionID, p.Format, p.Encoding, p.HeaderLine
 		m.Header, m.Delimiter, m.CRLineEnds, m.Sheets = p.Header, p.Delimiter, p.CRLineEnds, p.Sheets
+		m.Entries = p.Entries
 		return m, true
 	}
 	return Manifest{}, false
@@ -120,7 +123,7 @@ func lastIndexed(prev Manifest) *Readable {
 	r := prev.Previous
 	if prev.Status == StatusIndexed {
 		r = &Readable{VersionID: prev.VersionID, Format: prev.Format, Encoding: prev.Encoding, HeaderLine: prev.HeaderLine,
-			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets}
+			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets, Entries: prev.Entries}
 	}
 	return r
 }
@@ -178,27 +181,50 @@ type Index interface {
 	// Manifest returns the manifest of bucket/key or an error wrapping
 	// veil.ErrNotFound.
 	Manifest(ctx context.Context, bucket, key string) (Manifest, error)
-	// Claim writes m if no manifest has a later sequencer; it reports
-	// whether it did.
-	Claim(ctx context.Context, m Manifest) (bool, error)
+	// Claim writes m over the manifest whose sequencer is over ("": over
+	// none), as one compare-and-swap; it reports whether it did. A claim
+	// computed from a manifest read before another change's claim fails,
+	// so that what it keeps (Previous) is never out of date.
+	Claim(ctx context.Context, m Manifest, over string) (bool, error)
 	// Finish writes m if the stored manifest still has m's sequencer; it
 	// reports whether it did.
 	Finish(ctx context.Context, m Manifest) (bool, error)
 	// PutEntries writes entries; writing one twice is harmless.
 	PutEntries(ctx context.Context, entries []Entry) error
-	// DeleteEntries deletes the entries of bucket/key whose version keep
-	// rejects, and returns how many it deleted.
-	DeleteEntries(ctx context.Context, bucket, key string, keep func(versionID string) bool) (int, error)
+	// DeleteEntries deletes the entries of bucket/key page by page, in
+	// constant memory, and returns how many it deleted. After reading each
+	// page, and before deleting any of it, it calls keep for the rule of
+	// that page: the entries whose version the rule accepts stay. When
+	// keep returns an error (ErrSuperseded: a later change owns the key
+	// now) it stops and returns that error.
+	DeleteEntries(ctx context.Context, bucket, key string, keep KeepFunc) (int, error)
 	// ColumnMap returns a campaign's column map; none is an empty
 	// ColumnMap, not an error.
 	ColumnMap(ctx context.Context, campaign string) (ColumnMap, error)
+}
+
+// KeepFunc returns which versions' entries a page of deletes keeps. It is
+// called once per page of entries, after the page is read: an entry in the
+// page was written after its version's claim, so a manifest read by keep
+// shows that claim (or a later one), and a deleter that checks ownership
+// here never deletes the entries of a change that claimed the key after it.
+type KeepFunc func(ctx context.Context) (keep func(versionID string) bool, err error)
+
+// ErrSuperseded stops a deleter whose claim a later change took over.
+var ErrSuperseded = errors.New("a later change owns the key")
+
+// Version is one version of an object as S3 describes it.
+type Version struct {
+	ID   string
+	ETag string
+	Size int64
 }
 
 // Objects reads the leads bucket.
 type Objects interface {
 	// Current returns the current version of bucket/key; exists is false
 	// when there is none (never created, deleted, or a delete marker).
-	Current(ctx context.Context, bucket, key string) (versionID string, exists bool, err error)
+	Current(ctx context.Context, bucket, key string) (v Version, exists bool, err error)
 	// Open streams one version of an object.
 	Open(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, error)
 }
@@ -242,6 +268,32 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		s.log().DebugContext(ctx, "folder marker ignored", "bucket", c.Bucket, "key", c.Key)
 		return nil
 	}
+	for range maxClaimRaces {
+		if err := s.apply(ctx, c); !errors.Is(err, errClaimRace) {
+			return err
+		}
+	}
+	return fmt.Errorf("s3://%s/%s: %d other changes claimed the key while this one tried: %w", c.Bucket, c.Key, maxClaimRaces, errClaimRace)
+}
+
+// errClaimRace says the key changed under this change: another change
+// claimed it between reading its manifest and claiming it, or the version
+// being read was deleted. Apply reads the manifest and S3 again.
+var errClaimRace = errors.New("the key's manifest changed before it could be claimed")
+
+// maxClaimRaces bounds how often Apply starts over after errClaimRace.
+const maxClaimRaces = 20
+
+// claim writes m over prev, or returns errClaimRace.
+func (s *Service) claim(ctx context.Context, m Manifest, prev Manifest) error {
+	ok, err := s.Index.Claim(ctx, m, prev.Sequencer)
+	if err == nil && !ok {
+		return errClaimRace
+	}
+	return err
+}
+
+func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	seq := PadSequencer(c.Sequencer)
 	prev, err := s.Index.Manifest(ctx, c.Bucket, c.Key)
 	switch {
@@ -264,30 +316,26 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 			return nil
 		}
 	}
-	version, exists, err := s.Objects.Current(ctx, c.Bucket, c.Key)
+	current, exists, err := s.Objects.Current(ctx, c.Bucket, c.Key)
 	if err != nil {
 		return err
 	}
+	version := current.ID
+	// Size and ETag are the current version's as S3 says, whatever version
+	// the change was about (a removed old one, say); the size is confirmed
+	// by the bytes read.
 	m := Manifest{Bucket: c.Bucket, Key: c.Key, VersionID: version, Sequencer: seq, Campaign: Campaign(c.Key),
-		UpdatedAt: s.now(), MinorsUnder16: -1}
-	if exists && c.VersionID == version {
-		// The change describes the version indexed; a change about another
-		// version (a removed old one) must not lend it its size and ETag.
-		m.Size, m.ETag = c.Size, c.ETag
-	}
+		UpdatedAt: s.now(), MinorsUnder16: -1, Size: current.Size, ETag: current.ETag}
 	if !exists {
 		// Claimed as work in progress and finished once the entries are
 		// gone: a crash in between leaves a claim that this change, sent
 		// again, completes, never a "removed" manifest over live entries.
 		m.Status = StatusIndexing
-		if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
+		if err := s.claim(ctx, m, prev); err != nil {
 			return err
 		}
-		if owned, err := s.owns(ctx, c.Bucket, c.Key, seq); err != nil || !owned {
-			return err
-		}
-		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); err != nil {
-			return err
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepNone)); err != nil {
+			return superseded(err)
 		}
 		m.Status, m.UpdatedAt = StatusRemoved, s.now()
 		_, err := s.Index.Finish(ctx, m)
@@ -300,49 +348,57 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 	if prev.Status == StatusIndexed && prev.VersionID == version && !c.Force {
 		// Nothing new to read: record a later sequencer, drop strays.
 		if prev.Sequencer != seq {
-			prev.Sequencer, prev.UpdatedAt = seq, s.now()
-			if ok, err := s.Index.Claim(ctx, prev); err != nil || !ok {
+			next := prev
+			next.Sequencer, next.UpdatedAt = seq, s.now()
+			if err := s.claim(ctx, next, prev); err != nil {
 				return err
 			}
 		}
-		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent)
-		return err
+		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepCurrent))
+		return superseded(err)
 	}
 	m.Status = StatusIndexing
-	if !c.Force || prev.VersionID != version {
-		// Until this version is indexed, searches answer from the last one.
-		m.Previous = lastIndexed(prev)
+	// Until this version is indexed, searches answer from the last one.
+	m.Previous = lastIndexed(prev)
+	switch {
+	case m.Previous == nil:
+	case c.Force && m.Previous.VersionID == version:
+		m.Previous = nil // reread below from scratch
+	case c.Removed && m.Previous.VersionID == c.VersionID:
+		m.Previous = nil // the last indexed version itself is gone from S3
 	}
-	if ok, err := s.Index.Claim(ctx, m); err != nil || !ok {
+	keepPrevious := func(v string) bool { return m.Previous != nil && v == m.Previous.VersionID }
+	if err := s.claim(ctx, m, prev); err != nil {
 		return err
 	}
 	if c.Force && prev.VersionID == version {
 		// Rereading the same version under another column map: entries of
 		// columns no longer identifiers would not be overwritten.
-		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); err != nil {
-			return err
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepPrevious)); err != nil {
+			return s.yieldIfSuperseded(ctx, err, c.Bucket, c.Key, version)
 		}
 	}
 	if err := s.index(ctx, &m); err != nil {
 		var ie *InputError
-		if !errors.As(err, &ie) {
+		switch {
+		case errors.Is(err, veil.ErrNotFound):
+			// The version was deleted since Current named it: start over
+			// from the key's manifest (this claim) and its new current
+			// version.
+			return errClaimRace
+		case !errors.As(err, &ie):
 			return err
 		}
-		// Nothing of a list that cannot be indexed stays searchable.
-		owned, oerr := s.owns(ctx, c.Bucket, c.Key, seq)
-		if oerr != nil {
-			return oerr
-		}
-		if !owned {
-			if yerr := s.yield(ctx, c.Bucket, c.Key, version); yerr != nil {
+		// The version that cannot be indexed leaves none of its entries;
+		// the last indexed version, if any, goes on answering (the object
+		// is named unreadable) until a version is indexed or the key goes.
+		if _, derr := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepPrevious)); derr != nil {
+			if yerr := s.yieldIfSuperseded(ctx, derr, c.Bucket, c.Key, version); yerr != nil {
 				return yerr
 			}
 			return err
 		}
-		if _, derr := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, func(string) bool { return false }); derr != nil {
-			return derr
-		}
-		m.Status, m.Error, m.UpdatedAt, m.Previous = StatusFailed, ie.Reason, s.now(), nil
+		m.Status, m.Error, m.UpdatedAt = StatusFailed, ie.Reason, s.now()
 		ok, ferr := s.Index.Finish(ctx, m)
 		if ferr != nil {
 			return ferr
@@ -354,13 +410,8 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 		}
 		return err
 	}
-	if owned, err := s.owns(ctx, c.Bucket, c.Key, seq); err != nil {
-		return err
-	} else if !owned {
-		return s.yield(ctx, c.Bucket, c.Key, version)
-	}
-	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, keepCurrent); err != nil {
-		return err
+	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepCurrent)); err != nil {
+		return s.yieldIfSuperseded(ctx, err, c.Bucket, c.Key, version)
 	}
 	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
 	ok, err := s.Index.Finish(ctx, m)
@@ -376,34 +427,61 @@ func (s *Service) Apply(ctx context.Context, c ObjectChange) error {
 	return nil
 }
 
-// owns reports whether the manifest of bucket/key still records the claim
-// of seq. A later change can claim the key while this one reads the list;
-// from then on the key's entries are that change's, and this one deletes
-// none but its own version's (yield). Checking right before deleting
-// narrows, but does not close, the window in which the later change's
-// first entries could be deleted: the check and the deletion are not one
-// atomic step.
-func (s *Service) owns(ctx context.Context, bucket, key, seq string) (bool, error) {
-	m, err := s.Index.Manifest(ctx, bucket, key)
-	if err != nil {
-		return false, err
+func keepNone(string) bool { return false }
+
+// owner is the KeepFunc of the change holding the claim seq: each page of
+// deletes reads the manifest again, applies keep while seq is still the
+// claim, and stops with ErrSuperseded once a later change holds it. A
+// later change's entries are only written after its claim, so they are
+// never in a page this rule deletes from.
+func (s *Service) owner(bucket, key, seq string, keep func(string) bool) KeepFunc {
+	return func(ctx context.Context) (func(string) bool, error) {
+		m, err := s.Index.Manifest(ctx, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if m.Sequencer != seq {
+			return nil, ErrSuperseded
+		}
+		return keep, nil
 	}
-	return m.Sequencer == seq, nil
+}
+
+// superseded drops ErrSuperseded: the later change that owns the key does
+// what this one would have.
+func superseded(err error) error {
+	if errors.Is(err, ErrSuperseded) {
+		return nil
+	}
+	return err
+}
+
+// yieldIfSuperseded yields when err says a later change owns the key, and
+// returns err otherwise.
+func (s *Service) yieldIfSuperseded(ctx context.Context, err error, bucket, key, version string) error {
+	if errors.Is(err, ErrSuperseded) {
+		return s.yield(ctx, bucket, key, version)
+	}
+	return err
 }
 
 // yield deletes the entries of version after a later change took the key
-// over, unless that change is about the same version: its entries are the
-// very same items, and deleting them would empty an indexed object.
+// over, unless the manifest (read again for every page) is about the same
+// version or answers from it: its entries are the very same items, and
+// deleting them would empty an indexed object.
 func (s *Service) yield(ctx context.Context, bucket, key, version string) error {
-	owner, err := s.Index.Manifest(ctx, bucket, key)
-	if err != nil {
-		return err
-	}
-	if owner.VersionID == version || owner.Previous != nil && owner.Previous.VersionID == version {
-		return nil
-	}
-	_, err = s.Index.DeleteEntries(ctx, bucket, key, func(v string) bool { return v != version })
-	return err
+	mine := func(v string) bool { return v != version }
+	_, err := s.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string) bool, error) {
+		owner, err := s.Index.Manifest(ctx, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if owner.VersionID == version || owner.Previous != nil && owner.Previous.VersionID == version {
+			return nil, ErrSuperseded
+		}
+		return mine, nil
+	})
+	return superseded(err)
 }
 
 // index reads one object version and writes its entries, filling m's

@@ -459,8 +459,9 @@ func TestReplaceRemoveDeleteVersion(t *testing.T) {
 }
 
 // TestBadInput: a list that cannot be indexed fails with an InputError
-// naming the reason, again on the same change, leaves nothing of its key
-// searchable and another object's entries alone; a good version indexes.
+// naming the reason, again on the same change, leaves the last indexed
+// version's entries answering (and none of its own), another object's
+// entries alone; a good version indexes.
 func TestBadInput(t *testing.T) {
 	e := newEnv(t, true)
 	ctx := context.Background()
@@ -485,10 +486,11 @@ func TestBadInput(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key := fmt.Sprintf("campaigns/bad/%d.csv", i)
-			// A good version first: its entries must go when the bad one
-			// replaces it.
-			e.put(t, key, list(20+i))
+			// A good version first: it goes on answering while the bad
+			// one is current.
+			first := e.put(t, key, list(20+i))
 			e.sync(t)
+			firstEntries := entrySet(e.entries(t, key))
 			v := e.put(t, key, tc.body)
 			c := e.one(t)
 			for attempt := 1; attempt <= 2; attempt++ {
@@ -498,11 +500,14 @@ func TestBadInput(t *testing.T) {
 					t.Fatalf("attempt %d: Apply = %v, want an InputError on %s@%s naming %q", attempt, err, key, v, tc.wantReason)
 				}
 				m := e.manifest(t, key)
-				if m.Status != indexing.StatusFailed || m.Error != ie.Reason || m.VersionID != v {
-					t.Fatalf("attempt %d: manifest = %s@%s %q, want failed@%s %q", attempt, m.Status, m.VersionID, m.Error, v, ie.Reason)
+				if m.Status != indexing.StatusFailed || m.Error != ie.Reason || m.VersionID != v ||
+					m.Previous == nil || m.Previous.VersionID != first || m.Previous.Entries != int64(len(firstEntries)) {
+					t.Fatalf("attempt %d: manifest = %s@%s %q previous %+v, want failed@%s %q answering from %s",
+						attempt, m.Status, m.VersionID, m.Error, m.Previous, v, ie.Reason, first)
 				}
-				if rows := e.entries(t, key); len(rows) != 0 {
-					t.Fatalf("attempt %d: entries of %s = %d, want 0", attempt, key, len(rows))
+				if got := entrySet(e.entries(t, key)); !reflect.DeepEqual(got, firstEntries) {
+					t.Fatalf("attempt %d: entries of %s = %d (versions %v), want the %d of %s", attempt, key, len(got),
+						versions(e.entries(t, key)), len(firstEntries), first)
 				}
 				if got := entrySet(e.entries(t, other)); !reflect.DeepEqual(got, otherEntries) {
 					t.Fatalf("attempt %d: entries of %s changed", attempt, other)
@@ -612,8 +617,8 @@ func (f *faultIndex) step(name string) error {
 	return nil
 }
 
-func (f *faultIndex) Claim(ctx context.Context, m indexing.Manifest) (bool, error) {
-	ok, err := f.Index.Claim(ctx, m)
+func (f *faultIndex) Claim(ctx context.Context, m indexing.Manifest, over string) (bool, error) {
+	ok, err := f.Index.Claim(ctx, m, over)
 	if err != nil {
 		return ok, err
 	}
@@ -635,7 +640,7 @@ func (f *faultIndex) PutEntries(ctx context.Context, es []indexing.Entry) error 
 	return f.step("PutEntries")
 }
 
-func (f *faultIndex) DeleteEntries(ctx context.Context, bucket, key string, keep func(string) bool) (int, error) {
+func (f *faultIndex) DeleteEntries(ctx context.Context, bucket, key string, keep indexing.KeepFunc) (int, error) {
 	n, err := f.Index.DeleteEntries(ctx, bucket, key, keep)
 	if err != nil {
 		return n, err
@@ -654,7 +659,7 @@ func TestCrashRecovery(t *testing.T) {
 		v := e.put(t, key, list(50))
 		c := e.one(t)
 		ok, err := e.store.Claim(ctx, indexing.Manifest{Bucket: e.bucket, Key: key, VersionID: v, Sequencer: c.Sequencer,
-			Status: indexing.StatusIndexing, MinorsUnder16: -1, UpdatedAt: testNow})
+			Status: indexing.StatusIndexing, MinorsUnder16: -1, UpdatedAt: testNow}, "")
 		if err != nil || !ok {
 			t.Fatalf("Claim = %v, %v; want true", ok, err)
 		}
@@ -749,11 +754,13 @@ func TestCrashRecovery(t *testing.T) {
 					if !errors.As(err, &ie) {
 						t.Fatalf("crash after %v: retry = %v, want an InputError", faulty.writes, err)
 					}
-					if m := e.manifest(t, key); m.Status != indexing.StatusFailed || m.VersionID != v {
-						t.Fatalf("crash after %v: manifest = %s@%s, want failed@%s", faulty.writes, m.Status, m.VersionID, v)
+					m := e.manifest(t, key)
+					if m.Status != indexing.StatusFailed || m.VersionID != v || m.Previous == nil {
+						t.Fatalf("crash after %v: manifest = %s@%s previous %+v, want failed@%s answering from the last indexed", faulty.writes, m.Status, m.VersionID, m.Previous, v)
 					}
-					if rows := e.entries(t, key); len(rows) != 0 {
-						t.Fatalf("crash after %v: %d entries left, want 0", faulty.writes, len(rows))
+					if rows := e.entries(t, key); int64(len(rows)) != m.Previous.Entries ||
+						!reflect.DeepEqual(versions(rows), []string{m.Previous.VersionID}) {
+						t.Fatalf("crash after %v: %d entries of %v left, want the %d of %s", faulty.writes, len(rows), versions(rows), m.Previous.Entries, m.Previous.VersionID)
 					}
 				case err != nil:
 					t.Fatalf("crash after %v: retry = %v", faulty.writes, err)

@@ -295,6 +295,10 @@ func (s *Store) manifestsOf(ctx context.Context, pks []string) ([]indexing.Manif
 // maxBatchGet is BatchGetItem's limit of keys per call.
 const maxBatchGet = 100
 
+// maxReadAttempts bounds how often a search resends unprocessed keys: an
+// answer late by seconds is better than one that never comes.
+const maxReadAttempts = 10
+
 // getManifests reads the manifests of pks (at most maxBatchGet), resending
 // UnprocessedKeys with exponential backoff; a manifest gone meanwhile is
 // left out.
@@ -322,14 +326,14 @@ func (s *Store) getManifests(ctx context.Context, pks []string) ([]manifestItem,
 		if len(left.Keys) == 0 {
 			return out, nil
 		}
-		if attempt == maxAttempts {
+		if attempt == maxReadAttempts {
 			return nil, fmt.Errorf("batch get %s: %d keys still unprocessed after %d attempts", s.table, len(left.Keys), attempt)
 		}
 		pending = res.UnprocessedKeys
-		if err := pause(ctx, wait); err != nil {
+		if err := pause(ctx, jitter(wait)); err != nil {
 			return nil, err
 		}
-		wait = min(wait*2, 5*time.Second)
+		wait = min(wait*2, maxWait)
 	}
 }
 

@@ -51,7 +51,11 @@ func (p pagedStore) put(t *testing.T, m indexing.Manifest) {
 	ctx := context.Background()
 	claim := m
 	claim.Status = indexing.StatusIndexing
-	if ok, err := p.Claim(ctx, claim); err != nil || !ok {
+	var over string
+	if prev, err := p.Manifest(ctx, m.Bucket, m.Key); err == nil {
+		over = prev.Sequencer
+	}
+	if ok, err := p.Claim(ctx, claim, over); err != nil || !ok {
 		t.Fatalf("Claim(%s, seq %s) = %v, %v; want true", m.Key, m.Sequencer, ok, err)
 	}
 	if m.Status == indexing.StatusIndexing {
@@ -253,7 +257,7 @@ func TestCoverageCountMaxAge(t *testing.T) {
 	cached.CountMaxAge = time.Hour
 	put := func(m indexing.Manifest) {
 		t.Helper()
-		if ok, err := writer.Claim(ctx, m); err != nil || !ok {
+		if ok, err := writer.Claim(ctx, m, ""); err != nil || !ok {
 			t.Fatalf("Claim(%s) = %v, %v", m.Key, ok, err)
 		}
 	}
@@ -280,7 +284,7 @@ func TestManifests(t *testing.T) {
 	var objects [][2]string
 	for i := range 130 { // more than one BatchGetItem call
 		m := indexed(fmt.Sprintf("campaigns/m/%03d.csv", i), fmt.Sprint(100+i), 0)
-		if ok, err := store.Claim(ctx, m); err != nil || !ok {
+		if ok, err := store.Claim(ctx, m, ""); err != nil || !ok {
 			t.Fatal(err)
 		}
 		objects = append(objects, [2]string{m.Bucket, m.Key})

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -208,11 +210,13 @@ func toItem(m indexing.Manifest) manifestItem {
 	}
 }
 
-// Claim writes m unless a later sequencer is recorded; see indexing.Index.
-func (s *Store) Claim(ctx context.Context, m indexing.Manifest) (bool, error) {
-	seq := indexing.PadSequencer(m.Sequencer)
-	return s.putManifest(ctx, m, expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.LessThanEqual(expression.Name("sequencer"), expression.Value(seq))))
+// Claim writes m over the manifest with sequencer over; see
+// indexing.Index.
+func (s *Store) Claim(ctx context.Context, m indexing.Manifest, over string) (bool, error) {
+	if over == "" {
+		return s.putManifest(ctx, m, expression.AttributeNotExists(expression.Name("PK")))
+	}
+	return s.putManifest(ctx, m, expression.Equal(expression.Name("sequencer"), expression.Value(indexing.PadSequencer(over))))
 }
 
 // Finish writes m if its sequencer is still the recorded one; see
@@ -281,9 +285,9 @@ func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error 
 	return s.write(ctx, reqs)
 }
 
-// DeleteEntries deletes the entries of bucket/key whose version keep
-// rejects; see indexing.Index.
-func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep func(string) bool) (int, error) {
+// DeleteEntries deletes the entries of bucket/key a page at a time, asking
+// keep for each page's rule once the page is read; see indexing.Index.
+func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep indexing.KeepFunc) (int, error) {
 	kc := expression.Key("GSI1PK").Equal(expression.Value(objectRef(bucket, key)))
 	proj := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("versionId"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
@@ -295,29 +299,36 @@ func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep func
 		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
+	deleted := 0
 	var reqs []ddbtypes.WriteRequest
-	seen := map[string]bool{}
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("entries of %s/%s: %w", bucket, key, err)
+			return deleted, fmt.Errorf("entries of %s/%s: %w", bucket, key, err)
 		}
+		rule, err := keep(ctx)
+		if err != nil {
+			return deleted, err
+		}
+		reqs = reqs[:0]
 		for _, it := range page.Items {
 			var e struct {
 				PK, SK    string
 				VersionID string `dynamodbav:"versionId"`
 			}
 			if err := attributevalue.UnmarshalMap(it, &e); err != nil {
-				return 0, err
+				return deleted, err
 			}
-			if keep(e.VersionID) || seen[e.PK+"\x00"+e.SK] {
-				continue
+			if !rule(e.VersionID) {
+				reqs = append(reqs, ddbtypes.WriteRequest{DeleteRequest: &ddbtypes.DeleteRequest{Key: keyOf(e.PK, e.SK)}})
 			}
-			seen[e.PK+"\x00"+e.SK] = true
-			reqs = append(reqs, ddbtypes.WriteRequest{DeleteRequest: &ddbtypes.DeleteRequest{Key: keyOf(e.PK, e.SK)}})
 		}
+		if err := s.write(ctx, reqs); err != nil {
+			return deleted, err
+		}
+		deleted += len(reqs)
 	}
-	return len(reqs), s.write(ctx, reqs)
+	return deleted, nil
 }
 
 // maxBatch is BatchWriteItem's limit of requests per call.
@@ -365,29 +376,53 @@ func (s *Store) write(ctx context.Context, reqs []ddbtypes.WriteRequest) error {
 	return err
 }
 
-// maxAttempts bounds how often one batch's unprocessed items are resent.
-const maxAttempts = 10
+// maxWait caps the backoff between two sends of a batch.
+const maxWait = 5 * time.Second
 
+// writeBatch sends one batch until every item is written. Throttling (an
+// error DynamoDB's retryer gave up on, or UnprocessedItems) is waited out
+// with full-jitter exponential backoff for as long as ctx lasts: a busy
+// table slows a list down, it never fails it. Other errors are returned.
 func (s *Store) writeBatch(ctx context.Context, batch []ddbtypes.WriteRequest) error {
 	pending := map[string][]ddbtypes.WriteRequest{s.table: batch}
 	wait := s.Backoff
-	for attempt := 1; ; attempt++ {
+	for {
 		out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-		if err != nil {
+		switch {
+		case err != nil && !throttled(err):
 			return fmt.Errorf("batch write %s: %w", s.table, err)
-		}
-		if len(out.UnprocessedItems[s.table]) == 0 {
+		case err == nil && len(out.UnprocessedItems[s.table]) == 0:
 			return nil
+		case err == nil:
+			pending = out.UnprocessedItems
 		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("batch write %s: %d items still unprocessed after %d attempts", s.table, len(out.UnprocessedItems[s.table]), attempt)
+		if perr := pause(ctx, jitter(wait)); perr != nil {
+			if err != nil {
+				return fmt.Errorf("batch write %s: %w (throttled until %w)", s.table, err, perr)
+			}
+			return fmt.Errorf("batch write %s: %d items unprocessed: %w", s.table, len(pending[s.table]), perr)
 		}
-		pending = out.UnprocessedItems
-		if err := pause(ctx, wait); err != nil {
-			return err
-		}
-		wait = min(wait*2, 5*time.Second)
+		wait = min(wait*2, maxWait)
 	}
+}
+
+// jitter returns a wait drawn uniformly from (0, wait]: "full jitter", so
+// that writers throttled together do not come back together.
+func jitter(wait time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(max(wait, 1)))) + 1
+}
+
+// throttled reports whether err is DynamoDB asking the caller to slow down.
+func throttled(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "LimitExceededException":
+		return true
+	}
+	return false
 }
 
 // Lookup returns every entry of one identifier key, across all pages.

@@ -21,31 +21,32 @@ func newStore(t *testing.T) *indexstore.Store {
 	return indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
 }
 
-// TestClaimAndFinish: a claim wins unless a later sequencer is recorded (an
-// equal one may retry); a finish wins only while its claim stands.
+// TestClaimAndFinish: a claim is a compare-and-swap over the manifest it
+// was computed from (none, or the one with sequencer over); a finish wins
+// only while its claim stands.
 func TestClaimAndFinish(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
 	m := indexing.Manifest{Bucket: "b", Key: "k", VersionID: "1", Status: indexing.StatusIndexing}
 	steps := []struct {
-		op   string
-		seq  string
-		want bool
+		op, seq, over string
+		want          bool
 	}{
-		{"claim", "0A", true}, {"claim", "0A", true}, {"claim", "09", false}, {"finish", "09", false},
-		{"finish", "0A", true}, {"claim", "00B", true}, {"finish", "0A", false}, {"claim", "B", true}, {"claim", "FFFF", true}, {"claim", "0C", false},
+		{"claim", "0A", "", true}, {"claim", "0A", "", false}, {"claim", "0B", "09", false}, {"claim", "0A", "0A", true},
+		{"finish", "09", "", false}, {"finish", "0A", "", true}, {"claim", "00B", "0A", true}, {"finish", "0A", "", false},
+		{"claim", "FFFF", "0B", true}, {"claim", "1000C", "0B", false},
 	}
 	for i, st := range steps {
 		m.Sequencer = st.seq
 		var got bool
 		var err error
 		if st.op == "claim" {
-			got, err = store.Claim(ctx, m)
+			got, err = store.Claim(ctx, m, st.over)
 		} else {
 			got, err = store.Finish(ctx, m)
 		}
 		if err != nil || got != st.want {
-			t.Fatalf("step %d: %s(seq %s) = %v, %v; want %v", i, st.op, st.seq, got, err, st.want)
+			t.Fatalf("step %d: %s(seq %s over %q) = %v, %v; want %v", i, st.op, st.seq, st.over, got, err, st.want)
 		}
 	}
 	got, err := store.Manifest(ctx, "b", "k")
@@ -85,7 +86,8 @@ func TestEntries(t *testing.T) {
 	if want := 2*9 + 1; len(hits) != want { // rows 1, 8, …, 57 in each version, plus other.csv
 		t.Fatalf("Lookup = %d hits, want %d", len(hits), want)
 	}
-	n, err := store.DeleteEntries(ctx, "veil-leads", "campaigns/a/list.csv", func(v string) bool { return v == "v2" })
+	n, err := store.DeleteEntries(ctx, "veil-leads", "campaigns/a/list.csv",
+		func(context.Context) (func(string) bool, error) { return func(v string) bool { return v == "v2" }, nil })
 	if err != nil || n != 60 {
 		t.Fatalf("DeleteEntries = %d, %v; want 60", n, err)
 	}

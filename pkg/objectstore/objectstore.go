@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -60,18 +61,19 @@ func notFound(err error) bool {
 }
 
 // Current returns the current version of bucket/key; see indexing.Objects.
-func (s *Store) Current(ctx context.Context, bucket, key string) (string, bool, error) {
+func (s *Store) Current(ctx context.Context, bucket, key string) (indexing.Version, bool, error) {
 	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if notFound(err) {
-		return "", false, nil
+		return indexing.Version{}, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+		return indexing.Version{}, false, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
 	}
 	if aws.ToBool(out.DeleteMarker) {
-		return "", false, nil
+		return indexing.Version{}, false, nil
 	}
-	return aws.ToString(out.VersionId), true, nil
+	return indexing.Version{ID: aws.ToString(out.VersionId), ETag: strings.Trim(aws.ToString(out.ETag), `"`),
+		Size: aws.ToInt64(out.ContentLength)}, true, nil
 }
 
 // Open streams one version; a missing version is an error wrapping

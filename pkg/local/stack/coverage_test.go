@@ -85,8 +85,9 @@ func TestSearchStatesCoverage(t *testing.T) {
 	// The indexer of a later S3 event (a later sequencer: same prefix,
 	// one digit more) has claimed in-flight.csv and not finished.
 	flight := waitFinal(t, s, store, bucket, "campaigns/cov/in-flight.csv")
+	over := flight.Sequencer
 	flight.Status, flight.Sequencer, flight.UpdatedAt = indexing.StatusIndexing, flight.Sequencer+"1", time.Now().UTC()
-	if ok, err := store.Claim(ctx, flight); err != nil || !ok {
+	if ok, err := store.Claim(ctx, flight, over); err != nil || !ok {
 		t.Fatalf("Claim(in-flight.csv) = %v, %v; want true", ok, err)
 	}
 
