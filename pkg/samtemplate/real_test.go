@@ -121,7 +121,9 @@ func TestRealTemplateResolves(t *testing.T) {
 			rules := asMap(tpl.Resources["ExportsBucket"].Properties["LifecycleConfiguration"])["Rules"].([]any)
 			return asMap(rules[0])["ExpirationInDays"]
 		}, want: "7"},
-		{name: "no alarm email drops the subscription", value: func() any { return tpl.Resources["AlarmTopic"].Properties }, want: map[string]any{"KmsMasterKeyId": "alias/aws/sns"}},
+		{name: "alarm topic uses its own key", value: func() any { return tpl.Resources["AlarmTopic"].Properties["KmsMasterKeyId"] }, want: "local-AlarmTopicKey-Arn"},
+		{name: "no alarm email, no subscription", value: func() any { return map[string]any{"Condition": tpl.Resources["AlarmEmailSubscription"].Condition} }, want: false},
+		{name: "number parameter as environment", value: func() any { return map[string]any{"Ref": "IndexChunkBytes"} }, want: "67108864"},
 		{name: "HasConnect is false by default", value: func() any { return map[string]any{"Condition": "HasConnect"} }, want: false},
 		{name: "api URL", value: func() any { return asMap(tpl.Outputs["ApiUrl"])["Value"] }, want: "https://local-HttpApi.execute-api.us-east-1.amazonaws.com"},
 	}
@@ -137,14 +139,18 @@ func TestRealTemplateResolves(t *testing.T) {
 		})
 	}
 
-	// With an alarm address the subscription appears.
+	// With an alarm address the subscription appears, to the alarm topic.
 	r.Params = map[string]string{"AlarmEmail": "ops@example.com"}
-	got, err := r.Value(tpl.Resources["AlarmTopic"].Properties["Subscription"])
-	if err != nil {
-		t.Fatalf("Subscription error = %v", err)
+	sub := tpl.Resources["AlarmEmailSubscription"]
+	if on, err := r.Value(map[string]any{"Condition": sub.Condition}); err != nil || on != true {
+		t.Fatalf("AlarmEmailSubscription condition %q = %v, %v; want true", sub.Condition, on, err)
 	}
-	want := []any{map[string]any{"Protocol": "email", "Endpoint": "ops@example.com"}}
+	got, err := r.Value(sub.Properties)
+	if err != nil {
+		t.Fatalf("AlarmEmailSubscription error = %v", err)
+	}
+	want := map[string]any{"TopicArn": "local-AlarmTopic", "Protocol": "email", "Endpoint": "ops@example.com"}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Subscription = %#v, want %#v", got, want)
+		t.Fatalf("AlarmEmailSubscription = %#v, want %#v", got, want)
 	}
 }
