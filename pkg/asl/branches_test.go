@@ -180,6 +180,10 @@ func FuzzParseDefinition(f *testing.F) {
 		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$[?(@.a > 1)]","ItemSelector":{"v.$":"States.Format('{}', $$.Map.Item.Value)"},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","ResultPath":"$.a['b'][0]","End":true}}},"End":true}}}`,
 		`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}],"Retry":[{"ErrorEquals":["States.ALL"],"JitterStrategy":"FULL"}],"End":true}}}`,
 		`{"StartAt":"F","States":{"F":{"Type":"Fail","CausePath":"States.JsonToString(States.Array($..x, States.MathAdd(1, 2)))"}}}`,
+		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a","ItemBatcher":{"MaxItemsPerBatch":2,"MaxInputBytesPerBatch":64,"BatchInput":{"s.$":"$.s"}},"ToleratedFailurePercentage":50,"MaxConcurrency":1,
+		  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Fail","Error":"E"}}},"End":true}}}`,
+		`{"StartAt":"M","States":{"M":{"Type":"Map","Label":"L","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW","MaxItemsPath":"$.s"},"Parameters":{"Bucket":"b","Key.$":"$.x"}},
+		  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 	}
 	for _, s := range seeds {
 		f.Add(s, `{"a":[1,{"a":2}],"s":0,"x":"y"}`)

@@ -18,6 +18,7 @@ type StateMachine struct {
 	root    *branch
 	scopes  map[string]*branch // "" is the root; "<state>#<i>" a Parallel branch or Map processor
 	timeout int64              // TimeoutSeconds of the whole execution, 0 for none
+	labels  map[string]bool    // Distributed Map labels, unique in a definition
 }
 
 type branch struct {
@@ -99,7 +100,8 @@ type state struct {
 	itemsPath          *path
 	maxConcurrency     int64
 	maxConcurrencyPath *path
-	unsupported        string // why this state cannot run locally, raised as States.Runtime
+	dist               *distributedMap // a Map state in DISTRIBUTED mode
+	unsupported        string          // why this state cannot run locally, raised as States.Runtime
 }
 
 var commonFields = []string{"Type", "Comment", "QueryLanguage"}
@@ -131,7 +133,7 @@ func Parse(definition string) (*StateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Reason: "the definition must be a JSON object"}
 	}
-	sm := &StateMachine{source: definition, scopes: map[string]*branch{}}
+	sm := &StateMachine{source: definition, scopes: map[string]*branch{}, labels: map[string]bool{}}
 	for k, val := range top {
 		switch k {
 		case "StartAt", "States", "Comment", "Version":
@@ -719,6 +721,10 @@ func parseMap(st *state, m map[string]any, sm *StateMachine, names map[string]bo
 			return fmt.Errorf("ItemProcessor: the field %q is not supported", k)
 		}
 	}
+	distributed, err := parseProcessorConfig(proc["ProcessorConfig"], m["ItemProcessor"] != nil)
+	if err != nil {
+		return err
+	}
 	b, err := parseBranch(proc, st.name+"#0", sm, names)
 	if err != nil {
 		return err
@@ -743,10 +749,14 @@ func parseMap(st *state, m map[string]any, sm *StateMachine, names map[string]bo
 	if st.maxConcurrencyPath, err = optReferencePath(m, "MaxConcurrencyPath"); err != nil {
 		return err
 	}
-	for _, k := range []string{"ItemReader", "ItemBatcher", "ResultWriter"} {
-		if _, ok := m[k]; ok {
-			st.unsupported = fmt.Sprintf("the Map field %s is not supported by the local interpreter", k)
+	if !distributed {
+		for _, k := range distributedOnly {
+			if _, ok := m[k]; ok {
+				return fmt.Errorf("the field %q is only supported by a Map state in DISTRIBUTED mode (ItemProcessor.ProcessorConfig.Mode)", k)
+			}
 		}
+		return nil
 	}
-	return nil
+	st.dist, err = parseDistributed(st, m, sm)
+	return err
 }

@@ -59,6 +59,9 @@ type Options struct {
 	Persist func(executionID string, snapshot []byte)
 	// Logger receives operational warnings; it never receives payloads.
 	Logger *slog.Logger
+	// S3 is what a Distributed Map's ItemReader reads with. Without one,
+	// a state with an ItemReader fails with States.Runtime.
+	S3 S3Client
 }
 
 // Engine runs executions. It is safe for concurrent use.
@@ -153,6 +156,7 @@ const (
 	phaseInvoke   phase = "invoke"   // a Lambda invocation is in flight
 	phaseToken    phase = "token"    // waiting for SendTask* with Token
 	phaseBranches phase = "branches" // Parallel or Map children are running
+	phaseRead     phase = "read"     // a Distributed Map's ItemReader is reading
 	phaseDone     phase = "done"
 	phaseFailed   phase = "failed"
 	phaseAborted  phase = "aborted"
@@ -193,6 +197,19 @@ type thread struct {
 
 	Output any         `json:"output,omitempty"`
 	Err    *StateError `json:"err,omitempty"`
+
+	// Root is, for a thread inside a child execution of a Distributed Map,
+	// the ID of that child execution's top thread (its own ID for the top
+	// thread); "" elsewhere.
+	Root string `json:"root,omitempty"`
+	// A Distributed Map's Map Run (see distributed.go).
+	MapRun      string     `json:"mapRun,omitempty"` // the Map Run's ID, the last part of its ARN
+	Label       string     `json:"label,omitempty"`  // the Label, or the Map Run's ID when there is none
+	Runs        []childRun `json:"runs,omitempty"`   // one per child execution, in item order
+	Counts      []int      `json:"counts,omitempty"` // items in each child's batch (nil: one each)
+	TotalItems  int        `json:"totalItems,omitempty"`
+	FailedItems int        `json:"failedItems,omitempty"`
+	Tolerance   *tolerance `json:"tolerance,omitempty"`
 }
 
 // Event is one entry of an execution's history. Type is the AWS event type
@@ -217,6 +234,7 @@ type Event struct {
 	HeartbeatSeconds int64     `json:"heartbeatSeconds,omitempty"`
 	Index            int       `json:"index,omitempty"`
 	Length           int       `json:"length,omitempty"`
+	MapRunARN        string    `json:"mapRunArn,omitempty"`
 }
 
 // ExecutionInfo describes an execution.
@@ -257,7 +275,7 @@ func (e *Engine) Start(sm *StateMachine, in StartInput) (*Execution, error) {
 	}
 
 	x.mu.Lock()
-	x.event(Event{Type: "ExecutionStarted", Input: in.Input, RoleARN: in.RoleARN})
+	x.event(nil, Event{Type: "ExecutionStarted", Input: in.Input, RoleARN: in.RoleARN})
 	if sm.timeout > 0 {
 		x.rec.TimeoutAt = now.Add(time.Duration(sm.timeout) * time.Second)
 		x.arm("", "execution", x.rec.TimeoutAt)
@@ -419,17 +437,51 @@ func (x *Execution) History() []Event {
 
 // ---- bookkeeping ----
 
+// newThread adds a thread to parent; it belongs to the same (child)
+// execution as parent.
 func (x *Execution) newThread(parent, scope, startAt string, input any) *thread {
 	x.rec.NextThread++
 	th := &thread{ID: fmt.Sprintf("t%d", x.rec.NextThread), Parent: parent, Scope: scope, State: startAt,
 		Phase: phaseEnter, Input: input}
+	if p := x.threads[parent]; p != nil {
+		th.Root = p.Root
+	}
 	x.threads[th.ID] = th
 	return th
 }
 
+// historyFull fails the execution th belongs to when its history has
+// reached AWS's cap, and reports whether it did.
+func (x *Execution) historyFull(th *thread) bool {
+	cause := fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents)
+	if th.Root == "" {
+		if len(x.rec.Events) < maxHistoryEvents {
+			return false
+		}
+		x.finish(StatusFailed, "", &StateError{Name: ErrRuntime, Cause: cause})
+		return true
+	}
+	if _, run := x.runOf(th); run == nil || run.Events < maxHistoryEvents {
+		return false
+	}
+	x.failChild(th, &StateError{Name: ErrRuntime, Cause: cause})
+	return true
+}
+
 func (x *Execution) state(th *thread) *state { return x.sm.scopes[th.Scope].states[th.State] }
 
-func (x *Execution) event(ev Event) {
+// event records ev in the history of th's execution: the execution's own,
+// or, for a thread inside a Distributed Map's child execution, that child's,
+// of which only the length is kept (AWS keeps child histories apart from the
+// parent's). th may be nil for the execution's own events.
+func (x *Execution) event(th *thread, ev Event) {
+	if th != nil && th.Root != "" {
+		if _, run := x.runOf(th); run != nil {
+			run.Events++
+		}
+		x.dirty = true
+		return
+	}
 	n := int64(len(x.rec.Events))
 	ev.ID, ev.PreviousID = n+1, n
 	ev.Timestamp = x.e.clock.Now()
@@ -444,8 +496,7 @@ func (x *Execution) commit() {
 		th := x.queue[0]
 		x.queue = x.queue[1:]
 		for th.Phase == phaseEnter && x.rec.Status == StatusRunning {
-			if len(x.rec.Events) >= maxHistoryEvents {
-				x.finish(StatusFailed, "", &StateError{Name: ErrRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents)})
+			if x.historyFull(th) {
 				break
 			}
 			x.enter(th)
@@ -486,18 +537,18 @@ func (x *Execution) finish(status Status, output string, serr *StateError) {
 	switch status {
 	case StatusSucceeded:
 		x.rec.Output = output
-		x.event(Event{Type: "ExecutionSucceeded", Output: output})
+		x.event(nil, Event{Type: "ExecutionSucceeded", Output: output})
 	case StatusFailed:
 		x.rec.Error, x.rec.Cause = serr.Name, serr.Cause
-		x.event(Event{Type: "ExecutionFailed", Error: serr.Name, Cause: serr.Cause})
+		x.event(nil, Event{Type: "ExecutionFailed", Error: serr.Name, Cause: serr.Cause})
 	case StatusTimedOut:
 		x.rec.Error, x.rec.Cause = serr.Name, serr.Cause
-		x.event(Event{Type: "ExecutionTimedOut", Error: serr.Name, Cause: serr.Cause})
+		x.event(nil, Event{Type: "ExecutionTimedOut", Error: serr.Name, Cause: serr.Cause})
 	case StatusAborted:
 		if serr != nil {
 			x.rec.Error, x.rec.Cause = serr.Name, serr.Cause
 		}
-		x.event(Event{Type: "ExecutionAborted", Error: x.rec.Error, Cause: x.rec.Cause})
+		x.event(nil, Event{Type: "ExecutionAborted", Error: x.rec.Error, Cause: x.rec.Cause})
 	}
 }
 
@@ -603,7 +654,8 @@ func (x *Execution) fire(id, kind string, at time.Time) {
 
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// contextObject builds $$ for a state.
+// contextObject builds $$ for a state. In a Distributed Map's child
+// execution, Execution and StateMachine describe the child.
 func (x *Execution) contextObject(th *thread, st *state, token string) map[string]any {
 	ctx := map[string]any{
 		"Execution": map[string]any{"Id": x.rec.ID, "Input": x.input, "Name": x.rec.Name,
@@ -611,6 +663,11 @@ func (x *Execution) contextObject(th *thread, st *state, token string) map[strin
 		"State": map[string]any{"EnteredTime": formatTime(th.Entered), "Name": st.name,
 			"RetryCount": intValue(int64(th.RetryTotal))},
 		"StateMachine": map[string]any{"Id": x.rec.StateMachineID, "Name": x.rec.StateMachineName},
+	}
+	if p, run := x.runOf(th); run != nil {
+		ctx["Execution"] = map[string]any{"Id": x.childExecutionARN(p, run), "Input": run.Input, "Name": run.Name,
+			"RoleArn": x.rec.RoleARN, "StartTime": formatTime(run.Start)}
+		ctx["StateMachine"] = map[string]any{"Id": x.mapRunResource(p, "stateMachine"), "Name": x.rec.StateMachineName + "/" + p.Label}
 	}
 	if token != "" {
 		ctx["Task"] = map[string]any{"Token": token}
@@ -694,7 +751,7 @@ func (x *Execution) enter(th *thread) {
 	st := x.state(th)
 	th.Entered = x.e.clock.Now()
 	th.RetryCounts, th.RetryTotal = nil, 0
-	x.event(Event{Type: st.typ + "StateEntered", Name: st.name, Input: encodeJSON(th.Input)})
+	x.event(th, Event{Type: st.typ + "StateEntered", Name: st.name, Input: encodeJSON(th.Input)})
 	switch st.typ {
 	case "Pass":
 		eff, serr := x.effectiveInput(th, st)
@@ -719,7 +776,7 @@ func (x *Execution) enter(th *thread) {
 			x.handleError(th, st, serr)
 			return
 		}
-		x.event(Event{Type: "SucceedStateExited", Name: st.name, Output: encodeJSON(eff)})
+		x.event(th, Event{Type: "SucceedStateExited", Name: st.name, Output: encodeJSON(eff)})
 		x.threadDone(th, eff)
 	case "Fail":
 		serr := &StateError{Name: st.errorName, Cause: st.cause}
@@ -767,7 +824,7 @@ func (x *Execution) complete(th *thread, st *state, result any) {
 }
 
 func (x *Execution) exit(th *thread, st *state, out any) {
-	x.event(Event{Type: st.typ + "StateExited", Name: st.name, Output: encodeJSON(out)})
+	x.event(th, Event{Type: st.typ + "StateExited", Name: st.name, Output: encodeJSON(out)})
 	if st.end {
 		x.threadDone(th, out)
 		return
@@ -813,7 +870,7 @@ func (x *Execution) choose(th *thread, st *state) {
 		x.handleError(th, st, serr)
 		return
 	}
-	x.event(Event{Type: "ChoiceStateExited", Name: st.name, Output: encodeJSON(out)})
+	x.event(th, Event{Type: "ChoiceStateExited", Name: st.name, Output: encodeJSON(out)})
 	th.State, th.Input = next, out
 }
 
@@ -901,7 +958,7 @@ func (x *Execution) handleError(th *thread, st *state, serr *StateError) {
 			x.threadFailed(th, rerr)
 			return
 		}
-		x.event(Event{Type: st.typ + "StateExited", Name: st.name, Output: encodeJSON(out)})
+		x.event(th, Event{Type: st.typ + "StateExited", Name: st.name, Output: encodeJSON(out)})
 		th.State, th.Input, th.Phase = c.next, out, phaseEnter
 		return
 	}
@@ -993,10 +1050,10 @@ func (x *Execution) startTask(th *thread, st *state) {
 		if st.waitForToken {
 			res = "invoke.waitForTaskToken"
 		}
-		x.event(Event{Type: "TaskScheduled", ResourceType: "lambda", Resource: res, Region: x.e.opts.Region,
+		x.event(th, Event{Type: "TaskScheduled", ResourceType: "lambda", Resource: res, Region: x.e.opts.Region,
 			Parameters: encodeJSON(params), TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat})
 	} else {
-		x.event(Event{Type: "LambdaFunctionScheduled", Resource: fn, Input: encodeJSON(payload), TimeoutSeconds: timeout})
+		x.event(th, Event{Type: "LambdaFunctionScheduled", Resource: fn, Input: encodeJSON(payload), TimeoutSeconds: timeout})
 	}
 	th.Attempt++
 	th.Function, th.Payload, th.Submitted = fn, payload, false
@@ -1021,9 +1078,9 @@ func (x *Execution) startTask(th *thread, st *state) {
 
 func (x *Execution) invoke(th *thread, st *state) {
 	if st.integration == intLambdaInvoke {
-		x.event(Event{Type: "TaskStarted", ResourceType: "lambda", Resource: resourceName(st)})
+		x.event(th, Event{Type: "TaskStarted", ResourceType: "lambda", Resource: resourceName(st)})
 	} else {
-		x.event(Event{Type: "LambdaFunctionStarted"})
+		x.event(th, Event{Type: "LambdaFunctionStarted"})
 	}
 	payload := []byte(encodeJSON(th.Payload))
 	ctx, cancel := context.WithCancel(x.e.ctx)
@@ -1097,22 +1154,22 @@ func (x *Execution) onInvoked(id string, attempt int, out []byte, err error) {
 	case err != nil:
 		serr := lambdaError(err)
 		if st.integration == intLambdaInvoke {
-			x.event(Event{Type: "TaskFailed", ResourceType: "lambda", Resource: resourceName(st), Error: serr.Name, Cause: serr.Cause})
+			x.event(th, Event{Type: "TaskFailed", ResourceType: "lambda", Resource: resourceName(st), Error: serr.Name, Cause: serr.Cause})
 		} else {
-			x.event(Event{Type: "LambdaFunctionFailed", Error: serr.Name, Cause: serr.Cause})
+			x.event(th, Event{Type: "LambdaFunctionFailed", Error: serr.Name, Cause: serr.Cause})
 		}
 		x.clearTimers(th)
 		th.Token = ""
 		x.handleError(th, st, serr)
 	case th.Phase == phaseToken:
 		th.Submitted = true
-		x.event(Event{Type: "TaskSubmitted", ResourceType: "lambda", Resource: resourceName(st), Output: encodeJSON(result)})
+		x.event(th, Event{Type: "TaskSubmitted", ResourceType: "lambda", Resource: resourceName(st), Output: encodeJSON(result)})
 	case st.integration == intLambdaInvoke:
-		x.event(Event{Type: "TaskSucceeded", ResourceType: "lambda", Resource: resourceName(st), Output: encodeJSON(result)})
+		x.event(th, Event{Type: "TaskSucceeded", ResourceType: "lambda", Resource: resourceName(st), Output: encodeJSON(result)})
 		x.clearTimers(th)
 		x.complete(th, st, result)
 	default:
-		x.event(Event{Type: "LambdaFunctionSucceeded", Output: encodeJSON(result)})
+		x.event(th, Event{Type: "LambdaFunctionSucceeded", Output: encodeJSON(result)})
 		x.clearTimers(th)
 		x.complete(th, st, result)
 	}
@@ -1130,9 +1187,9 @@ func (x *Execution) taskTimedOut(th *thread, st *state, name, cause string) {
 	}
 	th.Token = ""
 	if st.integration == intLambdaInvoke {
-		x.event(Event{Type: "TaskTimedOut", ResourceType: "lambda", Resource: resourceName(st), Error: name, Cause: cause})
+		x.event(th, Event{Type: "TaskTimedOut", ResourceType: "lambda", Resource: resourceName(st), Error: name, Cause: cause})
 	} else {
-		x.event(Event{Type: "LambdaFunctionTimedOut", Error: name, Cause: cause})
+		x.event(th, Event{Type: "LambdaFunctionTimedOut", Error: name, Cause: cause})
 	}
 	x.handleError(th, st, &StateError{Name: name, Cause: cause})
 }
@@ -1184,7 +1241,7 @@ func (e *Engine) SendTaskSuccess(token, output string) error {
 		return err
 	}
 	st := x.state(th)
-	x.event(Event{Type: "TaskSucceeded", ResourceType: "lambda", Resource: resourceName(st), Output: output})
+	x.event(th, Event{Type: "TaskSucceeded", ResourceType: "lambda", Resource: resourceName(st), Output: output})
 	x.clearTimers(th)
 	th.Token = ""
 	x.complete(th, st, result)
@@ -1203,7 +1260,7 @@ func (e *Engine) SendTaskFailure(token, errName, cause string) error {
 		return err
 	}
 	st := x.state(th)
-	x.event(Event{Type: "TaskFailed", ResourceType: "lambda", Resource: resourceName(st), Error: errName, Cause: cause})
+	x.event(th, Event{Type: "TaskFailed", ResourceType: "lambda", Resource: resourceName(st), Error: errName, Cause: cause})
 	x.clearTimers(th)
 	th.Token = ""
 	x.handleError(th, st, &StateError{Name: errName, Cause: cause})

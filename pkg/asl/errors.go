@@ -22,6 +22,13 @@ const (
 	ErrIntrinsicFailure     = "States.IntrinsicFailure"
 	ErrBranchFailed         = "States.BranchFailed"
 	ErrDataLimitExceeded    = "States.DataLimitExceeded"
+	// ErrExceedToleratedFailureThreshold: more of a Distributed Map's items
+	// failed than its ToleratedFailureCount or ToleratedFailurePercentage
+	// allow (by default, any).
+	ErrExceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold"
+	// ErrItemReaderFailed: a Distributed Map could not read its ItemReader's
+	// items (missing bucket or object, content that is not a list).
+	ErrItemReaderFailed = "States.ItemReaderFailed"
 	// ErrLambdaService is what a Task reports when the Invoker fails for a
 	// reason other than a function error.
 	ErrLambdaService = "Lambda.ServiceException"

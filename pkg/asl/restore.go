@@ -3,7 +3,8 @@ package asl
 // Restoring an execution from its snapshot: timers are re-armed from the
 // deadlines the threads recorded; those that fell due while the engine was
 // down fire at once, in deadline order; Lambda invocations that were in
-// flight are made again (Lambda is at-least-once anyway).
+// flight are made again (Lambda is at-least-once anyway), and so are
+// ItemReader reads.
 
 import (
 	"bytes"
@@ -82,6 +83,8 @@ func (x *Execution) resumeAll() {
 			x.queue = append(x.queue, th)
 		case phaseWait, phaseRetry:
 			armOrFire(th.ID, "due", th.Due)
+		case phaseRead:
+			x.restartRead(th)
 		case phaseInvoke, phaseToken:
 			armOrFire(th.ID, "timeout", th.TimeoutAt)
 			if th.Phase == phaseToken {

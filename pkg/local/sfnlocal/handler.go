@@ -608,7 +608,7 @@ func detailKey(typ string) string {
 	case "ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut",
 		"TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskFailed", "TaskTimedOut",
 		"LambdaFunctionScheduled", "LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
-		"MapStateStarted":
+		"MapStateStarted", "MapRunStarted", "MapRunFailed":
 		return strings.ToLower(typ[:1]) + typ[1:] + "EventDetails"
 	}
 	return ""
@@ -633,6 +633,7 @@ func historyEvent(ev asl.Event, withData bool) map[string]any {
 	set("resourceType", ev.ResourceType)
 	set("region", ev.Region)
 	set("roleArn", ev.RoleARN)
+	set("mapRunArn", ev.MapRunARN)
 	if ev.Type == "TaskScheduled" {
 		d["parameters"] = ev.Parameters
 	}

@@ -32,6 +32,9 @@ type Options struct {
 	AccountID string
 	// Logger receives warnings (never payloads); it defaults to slog.Default().
 	Logger *slog.Logger
+	// S3 is what Distributed Maps' ItemReaders read with; without it they
+	// fail with States.Runtime.
+	S3 asl.S3Client
 }
 
 // Server is the Step Functions stand-in. It is an http.Handler for requests
@@ -75,7 +78,7 @@ func New(opts Options) (*Server, error) {
 		}
 		s.store = st
 	}
-	engOpts := asl.Options{Invoker: opts.Invoker, Clock: opts.Clock, Region: opts.Region, Logger: opts.Logger}
+	engOpts := asl.Options{Invoker: opts.Invoker, Clock: opts.Clock, Region: opts.Region, Logger: opts.Logger, S3: opts.S3}
 	if s.store != nil {
 		engOpts.Persist = func(id string, snapshot []byte) {
 			if err := s.store.saveExecution(id, snapshot); err != nil {

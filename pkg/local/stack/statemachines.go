@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/veil-privacy/veil/pkg/asl"
 	"github.com/veil-privacy/veil/pkg/local/lambdalocal"
 	"github.com/veil-privacy/veil/pkg/local/sfnlocal"
@@ -38,6 +40,8 @@ func (s *Stack) startStateMachines(ctx context.Context, res *samtemplate.Resolve
 	srv, err := sfnlocal.New(sfnlocal.Options{
 		Dir: filepath.Join(s.opts.DataDir, "stepfunctions"), Invoker: lambdaTasks{s.Runtime},
 		Clock: s.opts.Clock, Region: Region, AccountID: AccountID, Logger: s.log,
+		// Distributed Maps read S3 as the functions do, through the edge.
+		S3: s3.NewFromConfig(s.AWS),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("step functions: %w", err)
