@@ -4,6 +4,7 @@
 //	veil backfill -bucket B [-prefix P] …       index every list already under a prefix
 //	veil columns set|get -campaign ID …         a campaign's column map
 //	veil lists [-failed] [-json]                what the index made of every current list
+//	veil verify [-prefix P] [-repair] …         entries in the table equal to what manifests count
 //
 // Commands that call AWS use the SDK's standard configuration
 // (AWS_ENDPOINT_URL, AWS_REGION, credentials), so they work unchanged
@@ -33,6 +34,7 @@ var commands = map[string]command{
 	"backfill": backfillCmd,
 	"columns":  columns,
 	"lists":    lists,
+	"verify":   verifyCmd,
 }
 
 const usageText = `usage:
@@ -41,6 +43,7 @@ const usageText = `usage:
   veil columns set -campaign ID [-map 'Header=kind,…'] [-encoding LABEL] [-table veil-index]
   veil columns get -campaign ID [-table veil-index]
   veil lists [-failed] [-json] [-migrate] [-table veil-index]
+  veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
 `
 
 func main() {
