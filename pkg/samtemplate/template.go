@@ -38,6 +38,9 @@ type Resource struct {
 	Condition  string
 	Properties map[string]any
 	Metadata   map[string]any
+	// DeletionPolicy and UpdateReplacePolicy say what CloudFormation does
+	// with the resource's data when the resource is deleted or replaced.
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // Function is an AWS::Serverless::Function with the Globals merged in.
@@ -118,6 +121,8 @@ func Parse(b []byte) (*Template, error) {
 			Condition:  str(m["Condition"]),
 			Properties: asMap(m["Properties"]),
 			Metadata:   asMap(m["Metadata"]),
+
+			DeletionPolicy: str(m["DeletionPolicy"]), UpdateReplacePolicy: str(m["UpdateReplacePolicy"]),
 		}
 		if r.Type == "" {
 			return nil, fmt.Errorf("resource %s: no Type", name)
