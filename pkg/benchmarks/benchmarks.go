@@ -28,13 +28,17 @@ type Config struct {
 	RSSRows int
 	// Child starts a process running ChildIndex (index_rss_growth).
 	Child ChildCommand
+	// DynaliteRows is the list index_entries_per_s_dynalite indexes.
+	DynaliteRows int
 	// CorpusRows records in CorpusFiles lists make the search corpus.
 	CorpusRows, CorpusFiles int
 	// Consumers known consumers have rows in the corpus.
 	Consumers int
 	// Entries is the size of the large index; the small one holds 1%.
 	Entries int
-	// Writers is how many BatchWriteItem calls the load keeps in flight.
+	// Writers is how many BatchWriteItem calls the store keeps in flight
+	// (indexstore.Store.Writers) when it indexes on dynalite and loads the
+	// search index.
 	Writers int
 	// Searches is how many searches each latency percentile is taken
 	// over; Warmup searches run before each set, untimed.
@@ -50,7 +54,7 @@ type Config struct {
 // DefaultConfig is the run of record.
 func DefaultConfig() Config {
 	return Config{
-		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 200_000,
+		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 2000, DynaliteRows: 10_000,
 		CorpusRows: 1_000_000, CorpusFiles: 10, Consumers: 50,
 		Entries: 1_000_000, Writers: 4, Searches: 500, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
@@ -62,7 +66,7 @@ func DefaultConfig() Config {
 // meaningful.
 func QuickConfig() Config {
 	return Config{
-		Rows: 3000, AllCoreRuns: 1, RSSRows: 1000,
+		Rows: 3000, AllCoreRuns: 1, RSSRows: 200, DynaliteRows: 300,
 		CorpusRows: 2000, CorpusFiles: 2, Consumers: 4,
 		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
 		ScanRuns: 1, ScanSearches: 3,
@@ -77,7 +81,7 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	for _, step := range []func(context.Context, Config, *Report) error{indexFigures, rssFigures, stepFunctionFigures, searchFigures} {
+	for _, step := range []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures} {
 		if err := step(ctx, cfg, r); err != nil {
 			return err
 		}
@@ -120,12 +124,12 @@ func add(r *Report, figures ...figure) error {
 }
 
 func indexFigures(_ context.Context, cfg Config, r *Report) error {
-	logf(cfg, "indexing %d generated rows, pipeline and floor, GOMAXPROCS=1", cfg.Rows)
-	one, err := MeasureOneCore(cfg.Rows)
+	logf(cfg, "indexing %d generated rows through indexing.Service.Apply and its floor, GOMAXPROCS=1", cfg.Rows)
+	one, err := MeasureOneCore(cfg.Rows, cfg.AllCoreRuns)
 	if err != nil {
 		return err
 	}
-	ratio, err := Ratio(one.PipelineRowsPerSec, one.FloorRowsPerSec)
+	ratio, err := Ratio(one.ApplyRowsPerSec, one.FloorRowsPerSec)
 	if err != nil {
 		return fmt.Errorf("index_floor_ratio: %w", err)
 	}
@@ -135,10 +139,10 @@ func indexFigures(_ context.Context, cfg Config, r *Report) error {
 	}
 	bytesPerRow := float64(len(data)) / float64(cfg.Rows)
 	if err := add(r,
-		figure{"index_rows_per_sec_1core", one.PipelineRowsPerSec},
+		figure{"index_rows_per_sec_1core", one.ApplyRowsPerSec},
 		figure{"floor_rows_per_sec_1core", one.FloorRowsPerSec},
 		figure{"index_floor_ratio", ratio},
-		figure{"index_mb_per_sec_1core", MB(one.PipelineRowsPerSec * bytesPerRow)},
+		figure{"index_mb_per_sec_1core", MB(one.ApplyRowsPerSec * bytesPerRow)},
 	); err != nil {
 		return err
 	}
@@ -159,7 +163,7 @@ func indexFigures(_ context.Context, cfg Config, r *Report) error {
 		return err
 	}
 	n := runtime.GOMAXPROCS(0)
-	logf(cfg, "indexing on %d goroutines at once, GOMAXPROCS=%d", n, n)
+	logf(cfg, "indexing through indexing.Service.Apply on %d goroutines at once, GOMAXPROCS=%d", n, n)
 	rows, bytes, err := ConcurrentRate(data, cfg.Rows, n, cfg.AllCoreRuns)
 	if err != nil {
 		return err
@@ -170,21 +174,61 @@ func indexFigures(_ context.Context, cfg Config, r *Report) error {
 	)
 }
 
-func rssFigures(_ context.Context, cfg Config, r *Report) error {
-	logf(cfg, "peak RSS of child processes indexing %d and %d streamed rows", cfg.RSSRows, 10*cfg.RSSRows)
-	small, err := ChildPeakRSS(cfg.Child, cfg.RSSRows)
+// storeFigures are the figures of indexing into the Index table on a
+// dynalite of their own: peak memory in child processes, and throughput.
+func storeFigures(ctx context.Context, cfg Config, r *Report) error {
+	logf(cfg, "dynalite: starting it with an Index table")
+	table, err := StartIndexTable(ctx, cfg.Root)
 	if err != nil {
 		return err
 	}
-	large, err := ChildPeakRSS(cfg.Child, 10*cfg.RSSRows)
+	defer table.Close()
+	if err := rssFigures(cfg, table, r); err != nil {
+		return err
+	}
+	logf(cfg, "dynalite: indexing %d generated rows through indexing.Service.Apply and indexstore, %d writers", cfg.DynaliteRows, cfg.Writers)
+	l := NewListIndexer(table.Endpoint, table.Table, cfg.Writers)
+	m, d, err := l.Put(ctx, "campaigns/bench/throughput.csv", cfg.DynaliteRows, 3)
 	if err != nil {
 		return err
 	}
-	growth, err := Ratio(float64(large), float64(small))
+	rate, err := PerSecond(float64(m.Entries), d)
 	if err != nil {
-		return fmt.Errorf("index_rss_growth: %w", err)
+		return fmt.Errorf("index_entries_per_s_dynalite: %w", err)
 	}
 	return add(r,
+		figure{"index_entries_per_s_dynalite", rate},
+		figure{"index_writers", float64(l.Writers())},
+	)
+}
+
+// rssFigures measures index_rss_growth: the peak RSS of children indexing
+// a list of 10×RSSRows and of RSSRows rows, less a baseline child's.
+func rssFigures(cfg Config, table *IndexTable, r *Report) error {
+	logf(cfg, "peak RSS of child processes creating, replacing and removing lists of %d (baseline), %d and %d streamed rows on dynalite",
+		baselineRows, cfg.RSSRows, 10*cfg.RSSRows)
+	peak := func(rows int) (int64, error) {
+		kib, _, err := ChildPeakRSS(cfg.Child, ChildJob{Rows: rows, Endpoint: table.Endpoint, Table: table.Table, Writers: cfg.Writers})
+		return kib, err
+	}
+	base, err := peak(baselineRows)
+	if err != nil {
+		return err
+	}
+	small, err := peak(cfg.RSSRows)
+	if err != nil {
+		return err
+	}
+	large, err := peak(10 * cfg.RSSRows)
+	if err != nil {
+		return err
+	}
+	growth, err := Ratio(float64(large-base), float64(small-base))
+	if err != nil {
+		return fmt.Errorf("index_rss_growth (peaks %d, %d KiB over a baseline of %d KiB): %w", small, large, base, err)
+	}
+	return add(r,
+		figure{"index_peak_rss_mib_baseline", float64(base) / 1024},
 		figure{"index_peak_rss_mib_1x", float64(small) / 1024},
 		figure{"index_peak_rss_mib_10x", float64(large) / 1024},
 		figure{"index_rss_growth", growth},

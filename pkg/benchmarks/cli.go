@@ -13,8 +13,17 @@ import (
 )
 
 // childFlag makes the binary a child of index_rss_growth: it indexes that
-// many streamed rows and exits. It is left out of the usage.
-const childFlag = "child-index-rows"
+// many streamed rows into the table of the other child flags and exits.
+// The child flags are left out of the usage.
+const (
+	childFlag         = "child-index-rows"
+	childEndpointFlag = "child-endpoint"
+	childTableFlag    = "child-table"
+	childWritersFlag  = "child-writers"
+)
+
+// childFlags are left out of the usage.
+var childFlags = map[string]bool{childFlag: true, childEndpointFlag: true, childTableFlag: true, childWritersFlag: true}
 
 // Main is veil-bench: it parses args (without the program name), runs
 // every measurement, prints figures to stdout and notes to stderr, and
@@ -25,15 +34,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "a smoke run with tiny sizes (seconds; the figures mean nothing)")
 	rows := fs.Int("rows", 0, "records of the indexing figures' list and of the search corpus (default 1000000)")
-	rssRows := fs.Int("rss-rows", 0, "records of index_rss_growth's smaller list; the larger has 10x (default 200000)")
+	rssRows := fs.Int("rss-rows", 0, "records of index_rss_growth's smaller list; the larger has 10x (default 2000)")
 	entries := fs.Int("entries", 0, "index entries of the large search index; the small one holds 1% (default 1000000)")
 	searches := fs.Int("searches", 0, "searches per latency percentile (default 500)")
 	root := fs.String("root", "", "repository root (default: the nearest directory up from here holding template.yaml)")
-	childRows := fs.Int(childFlag, 0, "")
+	var job ChildJob
+	fs.IntVar(&job.Rows, childFlag, 0, "")
+	fs.StringVar(&job.Endpoint, childEndpointFlag, "", "")
+	fs.StringVar(&job.Table, childTableFlag, "", "")
+	fs.IntVar(&job.Writers, childWritersFlag, 0, "")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: veil-bench [flags]\n\nPrints one `name value` line per figure to stdout.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name != childFlag {
+			if !childFlags[f.Name] {
 				fmt.Fprintf(stderr, "  -%s\n    \t%s\n", f.Name, f.Usage)
 			}
 		})
@@ -44,8 +57,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *childRows > 0 {
-		if err := ChildIndex(*childRows, stdout); err != nil {
+	if job.Rows > 0 {
+		if err := ChildIndex(ctx, job, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -79,8 +92,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "veil-bench: %v\n", err)
 		return 1
 	}
-	cfg.Child = func(rows int) *exec.Cmd {
-		return exec.CommandContext(ctx, exe, "-"+childFlag, strconv.Itoa(rows))
+	cfg.Child = func(job ChildJob) *exec.Cmd {
+		return exec.CommandContext(ctx, exe, job.args()...)
 	}
 	if err := Run(ctx, cfg, NewReport(stdout)); err != nil {
 		fmt.Fprintf(stderr, "veil-bench: %v\n", err)
@@ -107,4 +120,10 @@ func findRoot(dir string) (string, error) {
 			return "", fmt.Errorf("no template.yaml above %s: run from the repository or pass -root", wd)
 		}
 	}
+}
+
+// args are the flags that make veil-bench the child of job.
+func (job ChildJob) args() []string {
+	return []string{"-" + childFlag, strconv.Itoa(job.Rows), "-" + childEndpointFlag, job.Endpoint,
+		"-" + childTableFlag, job.Table, "-" + childWritersFlag, strconv.Itoa(job.Writers)}
 }

@@ -11,11 +11,10 @@ import (
 	"strings"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
-	"github.com/veil-privacy/veil/pkg/identifiers/bench"
 	"github.com/veil-privacy/veil/pkg/search"
 )
 
-// consumerAreas are area codes bench.GenerateLeads never writes, so a
+// consumerAreas are area codes GenerateLeads never writes, so a
 // planted phone number matches no generated row.
 var consumerAreas = []string{"646", "718", "917", "332", "929", "347", "551", "201"}
 
@@ -40,7 +39,7 @@ func consumerAt(i int) consumer {
 }
 
 // spellPhone writes a ten-digit number in the v-th of the spellings
-// bench.GenerateLeads uses.
+// GenerateLeads uses.
 func spellPhone(p string, v int) string {
 	a, ex, line := p[:3], p[3:6], p[6:]
 	switch v % 6 {
@@ -74,7 +73,7 @@ func spellEmail(e string, v int) string {
 	}
 }
 
-// record returns the lead-list record (bench.Header's columns) of the v-th
+// record returns the lead-list record (GeneratedHeader's columns) of the v-th
 // row of consumer c.
 func (c consumer) record(v int) []string {
 	return []string{"Pat", "Bench", spellPhone(c.phone, v), spellEmail(c.email, v), c.customerID, c.account,
@@ -130,7 +129,7 @@ func plan(consumers, rowsEach, files int) [][]planted {
 	return out
 }
 
-// corpusFile returns a lead list of rows records: bench.GenerateLeads's
+// corpusFile returns a lead list of rows records: GenerateLeads's
 // records (seeded by seed) with the planted rows spread evenly among them.
 // It fails if rows cannot hold the planted rows.
 func corpusFile(rows int, seed uint64, rowsOf []planted) ([]byte, error) {
@@ -138,7 +137,7 @@ func corpusFile(rows int, seed uint64, rowsOf []planted) ([]byte, error) {
 		return nil, fmt.Errorf("corpus file of %d rows cannot hold %d planted rows", rows, len(rowsOf))
 	}
 	var gen bytes.Buffer
-	if err := bench.GenerateLeads(&gen, rows-len(rowsOf), seed); err != nil {
+	if err := GenerateLeads(&gen, rows-len(rowsOf), seed); err != nil {
 		return nil, err
 	}
 	src := gen.Bytes()

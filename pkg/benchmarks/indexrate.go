@@ -1,8 +1,9 @@
 package benchmarks
 
-// Indexing throughput: the pipeline against its floor on one core (the
-// figure of record, from pkg/identifiers/bench), and the pipeline on every
-// core, each goroutine indexing its own reader over the same bytes.
+// Indexing throughput of the index function's own entry point,
+// indexing.Service.Apply (ApplyRate): against its floor on one core (the
+// figure of record), and on every core, each goroutine applying its own
+// change over the same bytes.
 
 import (
 	"bytes"
@@ -10,8 +11,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/veil-privacy/veil/pkg/identifiers/bench"
 )
 
 // benchSecret keys the identifiers of the throughput runs.
@@ -19,53 +18,76 @@ var benchSecret = []byte("veil-bench-secret-0123456789abcdef")
 
 // OneCore is what MeasureOneCore measured.
 type OneCore struct {
-	PipelineRowsPerSec, FloorRowsPerSec float64
+	ApplyRowsPerSec, FloorRowsPerSec float64
 }
 
-// MeasureOneCore runs bench.MeasureIndexFloorRatio over rows records with
-// GOMAXPROCS=1, restoring the setting after. It fails as that does.
-func MeasureOneCore(rows int) (OneCore, error) {
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	p, f, err := bench.MeasureIndexFloorRatio(rows)
+// MeasureOneCore generates a lead list of rows records and returns the
+// records per second of ApplyRate and of Floor over it, each the best of
+// runs alternating runs, with GOMAXPROCS=1 (restored after). The
+// index_floor_ratio is Apply's rate over the floor's. It fails if rows or
+// runs is below 1, or a run fails.
+func MeasureOneCore(rows, runs int) (OneCore, error) {
+	if rows < 1 || runs < 1 {
+		return OneCore{}, fmt.Errorf("benchmarks: %d rows, %d runs; want at least 1 of each", rows, runs)
+	}
+	data, err := GenerateFile(rows)
 	if err != nil {
 		return OneCore{}, err
 	}
-	return OneCore{PipelineRowsPerSec: p, FloorRowsPerSec: f}, nil
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	var one OneCore
+	for range runs {
+		runtime.GC() // neither run pays for the other's garbage
+		start := time.Now()
+		n, _, err := Floor(bytes.NewReader(data), benchSecret, floorColumns)
+		if err != nil {
+			return OneCore{}, fmt.Errorf("benchmarks: floor: %w", err)
+		}
+		if n != rows {
+			return OneCore{}, fmt.Errorf("benchmarks: floor read %d records, want %d", n, rows)
+		}
+		f, err := PerSecond(float64(n), time.Since(start))
+		if err != nil {
+			return OneCore{}, err
+		}
+		runtime.GC()
+		a, err := ApplyRate(data, rows)
+		if err != nil {
+			return OneCore{}, err
+		}
+		one.FloorRowsPerSec, one.ApplyRowsPerSec = max(one.FloorRowsPerSec, f), max(one.ApplyRowsPerSec, a)
+	}
+	return one, nil
 }
 
-// GenerateFile returns the lead list bench.MeasureIndexFloorRatio indexes
-// (rows records, seed 1), for the figures that need its bytes.
+// GenerateFile returns the lead list the indexing figures index (rows
+// records, seed 1), held in memory.
 func GenerateFile(rows int) ([]byte, error) {
 	var data bytes.Buffer
-	if err := bench.GenerateLeads(&data, rows, 1); err != nil {
+	if err := GenerateLeads(&data, rows, 1); err != nil {
 		return nil, err
 	}
 	return data.Bytes(), nil
 }
 
-// ConcurrentRate runs bench.Pipeline over data on n goroutines at once,
-// each with its own reader, runs times, and returns the best total records
-// per second and bytes per second. It fails if a pipeline fails or counts
-// a different number of records than wantRows.
+// ConcurrentRate runs ApplyRate over data on n goroutines at once, each
+// applying its own change, runs times, and returns the best total records
+// per second and bytes per second. It fails if an Apply fails or indexes
+// another number of records than wantRows.
 func ConcurrentRate(data []byte, wantRows, n, runs int) (rowsPerSec, bytesPerSec float64, err error) {
 	if n < 1 || runs < 1 {
 		return 0, 0, fmt.Errorf("benchmarks: %d goroutines, %d runs; want at least 1 of each", n, runs)
 	}
 	for range runs {
+		runtime.GC()
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		start := time.Now()
 		for g := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rows, _, err := bench.Pipeline(bytes.NewReader(data), benchSecret)
-				if err == nil && rows != wantRows {
-					err = fmt.Errorf("pipeline indexed %d records, want %d", rows, wantRows)
-				}
-				errs[g] = err
-			}()
+			wg.Go(func() {
+				_, errs[g] = ApplyRate(data, wantRows)
+			})
 		}
 		wg.Wait()
 		d := time.Since(start)

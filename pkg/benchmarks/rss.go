@@ -1,20 +1,26 @@
 package benchmarks
 
-// Peak memory of indexing, measured in child processes: each child streams
-// a generated lead list through bench.Pipeline (the generator writes into
-// a pipe, so the list is never held) and reports its peak RSS.
+// Peak memory of indexing, measured in child processes: each child indexes
+// a generated lead list through indexing.Service.Apply into the Index
+// table on a dynalite the parent started, replaces it with another version
+// of as many different rows, removes it (so that the store's deletes are
+// measured with its writes), and reports its peak RSS. The list is
+// generated as it is read, never held. A baseline child does the same with
+// a list of one row: what every child holds whatever the list, subtracted
+// before the ratio is taken.
 //
 // The peak is the child's VmHWM, the high-water mark of its own address
 // space, not the ru_maxrss its parent reads from wait4: Go starts children
 // with vfork semantics (CLONE_VM), so the kernel records the parent's
 // high-water mark in the child's ru_maxrss at exec, and every child of a
 // parent that once held a large list would report the parent's peak. The
-// parent still reads ru_maxrss, which must be at least the child's VmHWM,
-// to check the child's word.
+// parent still reads ru_maxrss, which must be at least the child's VmHWM
+// (give or take the kernel's counting slack), to check the child's word.
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,25 +29,47 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/veil-privacy/veil/pkg/identifiers/bench"
 )
 
-// ChildIndex is the child's work: it indexes a generated list of rows
-// records streamed through a pipe and writes "records N peak_rss_kib K" to
-// out. It fails if generating or indexing does, if the count is not rows,
-// or if the peak cannot be read.
-func ChildIndex(rows int, out io.Writer) error {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(bench.GenerateLeads(pw, rows, 1)) }()
-	n, _, err := bench.Pipeline(pr, benchSecret)
-	pr.CloseWithError(io.ErrClosedPipe) // stops the generator if indexing failed early
+// baselineRows is the list of the baseline child: a list needs a row.
+const baselineRows = 1
+
+// ChildJob is what one child of index_rss_growth indexes, and where.
+type ChildJob struct {
+	// Rows is the size of each version of the list.
+	Rows int
+	// Endpoint and Table locate the Index table (see StartIndexTable).
+	Endpoint, Table string
+	// Writers is indexstore.Store.Writers (below 1: the default).
+	Writers int
+}
+
+// childReport is the line a child prints, and its parent parses.
+const childReport = "records %d entries %d peak_rss_kib %d\n"
+
+// ChildIndex is the child's work: it creates, replaces and removes a
+// generated list of job.Rows records per version (ListIndexer) and writes
+// "records N entries E peak_rss_kib K" to out: the rows of each version,
+// the entries of both, and its peak RSS. It fails if indexing does, or if
+// the peak cannot be read.
+func ChildIndex(ctx context.Context, job ChildJob, out io.Writer) error {
+	l := NewListIndexer(job.Endpoint, job.Table, job.Writers)
+	// Children share the table: each has a key of its own.
+	key := fmt.Sprintf("campaigns/rss/list-%d-%d.csv", job.Rows, os.Getpid())
+	first, _, err := l.Put(ctx, key, job.Rows, 1)
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
 	}
-	if n != rows {
-		return fmt.Errorf("child index: %d records, want %d", n, rows)
+	zzHWM("after put1")
+	second, _, err := l.Put(ctx, key, job.Rows, 2)
+	zzHWM("after put2")
+	if err != nil {
+		return fmt.Errorf("child index: replace: %w", err)
 	}
+	if _, err := l.Remove(ctx, key); err != nil {
+		return fmt.Errorf("child index: remove: %w", err)
+	}
+	zzHWM("after remove")
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
@@ -50,7 +78,7 @@ func ChildIndex(rows int, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
 	}
-	_, err = fmt.Fprintf(out, "records %d peak_rss_kib %d\n", n, peak)
+	_, err = fmt.Fprintf(out, childReport, job.Rows, first.Entries+second.Entries, peak)
 	return err
 }
 
@@ -85,30 +113,41 @@ func PeakRSSKiB(ps *os.ProcessState) (int64, error) {
 	return int64(ru.Maxrss), nil
 }
 
-// ChildCommand returns the command that runs ChildIndex over rows records
-// in a new process.
-type ChildCommand func(rows int) *exec.Cmd
+// rssSlackKiB is how far a child's VmHWM may exceed its ru_maxrss: the
+// kernel sums its per-CPU RSS counters exactly for /proc but
+// approximately at exit, so the two differ by a few pages either way.
+const rssSlackKiB = 1024
 
-// ChildPeakRSS runs one child over rows records and returns its peak RSS in
-// KiB. It fails if the child fails, does not report rows records, or
-// reports a peak above its ru_maxrss.
-func ChildPeakRSS(child ChildCommand, rows int) (int64, error) {
-	cmd := child(rows)
+// ChildCommand returns the command that runs ChildIndex over job in a new
+// process.
+type ChildCommand func(job ChildJob) *exec.Cmd
+
+// ChildPeakRSS runs one child over job and returns its peak RSS in KiB and
+// the entries it wrote. It fails if the child fails, does not report
+// job.Rows records, or reports a peak above its ru_maxrss.
+func ChildPeakRSS(child ChildCommand, job ChildJob) (peakKiB, entries int64, err error) {
+	cmd := child(job)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("index child over %d rows: %w (stderr: %s)", rows, err, bytes.TrimSpace(errOut.Bytes()))
+		return 0, 0, fmt.Errorf("index child over %d rows: %w (stderr: %s)", job.Rows, err, bytes.TrimSpace(errOut.Bytes()))
 	}
-	var n, peak int64
-	if _, err := fmt.Sscanf(out.String(), "records %d peak_rss_kib %d\n", &n, &peak); err != nil || n != int64(rows) || peak <= 0 {
-		return 0, fmt.Errorf("index child over %d rows printed %q, want records %d and a positive peak", rows, out.String(), rows)
+	var n int64
+	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &peakKiB); err != nil || n != int64(job.Rows) || peakKiB <= 0 {
+		return 0, 0, fmt.Errorf("index child over %d rows printed %q, want records %d and a positive peak", job.Rows, out.String(), job.Rows)
 	}
 	maxRSS, err := PeakRSSKiB(cmd.ProcessState)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if peak > maxRSS {
-		return 0, fmt.Errorf("index child over %d rows: VmHWM %d KiB above ru_maxrss %d KiB", rows, peak, maxRSS)
+	if peakKiB > maxRSS+rssSlackKiB {
+		return 0, 0, fmt.Errorf("index child over %d rows: VmHWM %d KiB above ru_maxrss %d KiB", job.Rows, peakKiB, maxRSS)
 	}
-	return peak, nil
+	return peakKiB, entries, nil
+}
+
+func zzHWM(what string) {
+	st, _ := os.ReadFile("/proc/self/status")
+	p, _ := VmHWM(st)
+	fmt.Fprintf(os.Stderr, "ZZ %s %d\n", what, p)
 }

@@ -2,12 +2,15 @@ package benchmarks
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestPeakRSSKiB reads the peak RSS of a child that touches 64 MiB: in KiB
@@ -70,35 +73,100 @@ func TestVmHWMOfSelf(t *testing.T) {
 	runtime.KeepAlive(b)
 }
 
+// startTable starts an Index table on dynalite for the test.
+func startTable(t *testing.T) *IndexTable {
+	t.Helper()
+	root, err := findRoot("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	table, err := StartIndexTable(ctx, root)
+	if err != nil {
+		t.Fatalf("StartIndexTable error = %v", err)
+	}
+	t.Cleanup(table.Close)
+	return table
+}
+
 func TestChildIndex(t *testing.T) {
+	table := startTable(t)
 	var out bytes.Buffer
-	if err := ChildIndex(500, &out); err != nil {
+	job := ChildJob{Rows: 500, Endpoint: table.Endpoint, Table: table.Table, Writers: 2}
+	if err := ChildIndex(context.Background(), job, &out); err != nil {
 		t.Fatalf("ChildIndex error = %v", err)
 	}
-	var n, peak int64
-	if _, err := fmt.Sscanf(out.String(), "records %d peak_rss_kib %d\n", &n, &peak); err != nil || n != 500 || peak <= 0 {
+	var n, entries, peak int64
+	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &peak); err != nil || n != 500 || peak <= 0 {
 		t.Fatalf("ChildIndex printed %q (%v), want records 500 and a positive peak", out.String(), err)
+	}
+	// Two versions of about four identifiers a row.
+	if entries < 2*500*3 || entries > 2*500*4 {
+		t.Fatalf("ChildIndex wrote %d entries, want between %d and %d", entries, 2*500*3, 2*500*4)
+	}
+}
+
+// TestListIndexer creates, replaces and removes a generated list on
+// dynalite: each version is indexed whole, the replaced version's entries
+// go, and a removed key keeps none (Remove checks).
+func TestListIndexer(t *testing.T) {
+	table := startTable(t)
+	ctx := context.Background()
+	l := NewListIndexer(table.Endpoint, table.Table, 0)
+	if got, want := l.Writers(), 4; got != want {
+		t.Fatalf("Writers = %d, want the store's default %d", got, want)
+	}
+	first, d, err := l.Put(ctx, "campaigns/t/list.csv", 300, 1)
+	if err != nil || d <= 0 || first.Entries == 0 {
+		t.Fatalf("Put = %+v, %v, %v; want an indexed list with entries", first, d, err)
+	}
+	second, _, err := l.Put(ctx, "campaigns/t/list.csv", 300, 2)
+	if err != nil || second.VersionID == first.VersionID {
+		t.Fatalf("Put of a second version = %+v, %v; want another version indexed", second, err)
+	}
+	// Only the second version's entries are left. A rule that keeps every
+	// entry deletes none and sees them all.
+	versions := map[string]int64{}
+	if _, err := l.store.DeleteEntries(ctx, generatedBucket, "campaigns/t/list.csv", func(context.Context) (func(string) bool, error) {
+		return func(v string) bool { versions[v]++; return true }, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{second.VersionID: second.Entries}; !maps.Equal(versions, want) {
+		t.Fatalf("entries by version = %v, want %v", versions, want)
+	}
+	if _, err := l.Remove(ctx, "campaigns/t/list.csv"); err != nil {
+		t.Fatalf("Remove error = %v", err)
+	}
+	if _, _, err := l.Put(ctx, "campaigns/t/other.csv", 0, 1); err == nil {
+		t.Fatalf("Put of a header-only list: error = nil, want an error")
 	}
 }
 
 // TestChildPeakRSS runs the index child as veil-bench does, re-executing
-// this binary with the hidden flag, after this process peaked far above
+// this binary with the hidden flags, after this process peaked far above
 // what the child needs: the child's peak must be its own, not this
 // process's high-water mark that ru_maxrss would carry over.
 func TestChildPeakRSS(t *testing.T) {
+	table := startTable(t)
 	const parentMiB = 256
 	b := make([]byte, parentMiB<<20)
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
 	runtime.KeepAlive(b)
-	child := func(rows int) *exec.Cmd { return exec.Command(os.Args[0], "-"+childFlag, strconv.Itoa(rows)) }
-	got, err := ChildPeakRSS(child, 300)
-	if err != nil || got <= 0 || got >= parentMiB*1024 {
-		t.Fatalf("ChildPeakRSS = %d KiB, %v; want a positive size below this process's %d MiB", got, err, parentMiB)
+	child := func(job ChildJob) *exec.Cmd { return exec.Command(os.Args[0], job.args()...) }
+	job := ChildJob{Rows: 300, Endpoint: table.Endpoint, Table: table.Table}
+	got, entries, err := ChildPeakRSS(child, job)
+	if err != nil || got <= 0 || got >= parentMiB*1024 || entries <= 0 {
+		t.Fatalf("ChildPeakRSS = %d KiB, %d entries, %v; want a positive size below this process's %d MiB", got, entries, err, parentMiB)
 	}
-	wrong := func(rows int) *exec.Cmd { return child(rows + 1) }
-	if _, err := ChildPeakRSS(wrong, 300); err == nil {
+	wrong := func(job ChildJob) *exec.Cmd {
+		job.Rows++
+		return child(job)
+	}
+	if _, _, err := ChildPeakRSS(wrong, job); err == nil {
 		t.Fatalf("ChildPeakRSS of a child indexing another count: error = nil, want an error")
 	}
 }

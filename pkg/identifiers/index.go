@@ -9,6 +9,9 @@ type Entry struct {
 	Column int
 	Kind   Kind
 	Hash   Hash
+	// Placeholder says the value is one that identifies nobody (see
+	// Placeholder): N/A, 0000000000, test@test.com.
+	Placeholder bool
 }
 
 // Key returns the entry's index key (the hash in hex).
@@ -59,7 +62,9 @@ func NewIndexer(secret []byte, schema Schema, region string) (*Indexer, error) {
 // header order, and returns the extended slice. Each value of a cell
 // (SplitValues) gives its own entry, with the cell's column. Blank and
 // invalid values are counted (Stats) and skipped; an identifier that
-// appears twice in the record gives one entry. It never fails.
+// appears twice in the record gives one entry. A placeholder value
+// (Placeholder) is indexed like any other, its entry marked. It never
+// fails.
 func (ix *Indexer) Append(dst []Entry, fields []string) []Entry {
 	start := len(dst)
 	for i, c := range ix.cols {
@@ -75,6 +80,7 @@ func (ix *Indexer) Append(dst []Entry, fields []string) []Entry {
 			// built in one buffer so that it is hashed in one write.
 			var err error
 			ix.buf = ix.keyer.appendPrefix(ix.buf[:0], c.Kind)
+			prefix := len(ix.buf)
 			ix.buf, err = ix.norm.Append(ix.buf, c.Kind, v)
 			if err == ErrEmpty { // "mailto:" alone
 				continue
@@ -87,7 +93,7 @@ func (ix *Indexer) Append(dst []Entry, fields []string) []Entry {
 			st.Indexed++
 			h := ix.keyer.sum(ix.buf)
 			if !seen(dst[start:], h) {
-				dst = append(dst, Entry{Column: c.Index, Kind: c.Kind, Hash: h})
+				dst = append(dst, Entry{Column: c.Index, Kind: c.Kind, Hash: h, Placeholder: placeholder(c.Kind, ix.buf[prefix:])})
 			}
 		}
 		if empty {

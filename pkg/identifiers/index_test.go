@@ -11,10 +11,17 @@ func TestIndexerMultiValue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Classify error = %v", err)
 	}
-	phone := func(e164 string) Entry { return Entry{0, Phone, mustHash(t, Phone, e164)} }
-	email := func(v string) Entry { return Entry{1, Email, mustHash(t, Email, v)} }
-	custID := func(v string) Entry { return Entry{2, CustomerID, mustHash(t, CustomerID, v)} }
-	acct := func(v string) Entry { return Entry{3, AccountNumber, mustHash(t, AccountNumber, v)} }
+	phone := func(e164 string) Entry { return Entry{Column: 0, Kind: Phone, Hash: mustHash(t, Phone, e164)} }
+	email := func(v string) Entry { return Entry{Column: 1, Kind: Email, Hash: mustHash(t, Email, v)} }
+	custID := func(v string) Entry { return Entry{Column: 2, Kind: CustomerID, Hash: mustHash(t, CustomerID, v)} }
+	acct := func(v string) Entry {
+		return Entry{Column: 3, Kind: AccountNumber, Hash: mustHash(t, AccountNumber, v)}
+	}
+	// marked is an entry of a placeholder value (X is one).
+	marked := func(e Entry) Entry {
+		e.Placeholder = true
+		return e
+	}
 	tests := []struct {
 		name   string
 		record []string
@@ -59,7 +66,7 @@ func TestIndexerMultiValue(t *testing.T) {
 		{
 			name:   "the same identifier in two columns of one kind stays in the first",
 			record: []string{"415-555-0166", "a@example.com", "X; 7", "7 / X"},
-			want:   []Entry{phone("+14155550166"), email("a@example.com"), custID("X"), custID("7"), acct("7"), acct("X")},
+			want:   []Entry{phone("+14155550166"), email("a@example.com"), marked(custID("X")), custID("7"), acct("7"), marked(acct("X"))},
 			stats:  []ColumnStats{{0, Phone, 1, 0, 0}, {1, Email, 1, 0, 0}, {2, CustomerID, 2, 0, 0}, {3, AccountNumber, 2, 0, 0}},
 		},
 	}

@@ -109,13 +109,13 @@ func TestIndexerAppend(t *testing.T) {
 	}
 	want := [][]Entry{
 		{
-			{1, Phone, mustHash(t, Phone, "+12125551234")}, // alt phone is the same number: one entry
-			{3, Email, mustHash(t, Email, "ann@example.com")},
-			{4, CustomerID, mustHash(t, CustomerID, "C1")},
-			{5, AccountNumber, mustHash(t, AccountNumber, "0042")},
+			{Column: 1, Kind: Phone, Hash: mustHash(t, Phone, "+12125551234")}, // alt phone is the same number: one entry
+			{Column: 3, Kind: Email, Hash: mustHash(t, Email, "ann@example.com")},
+			{Column: 4, Kind: CustomerID, Hash: mustHash(t, CustomerID, "C1")},
+			{Column: 5, Kind: AccountNumber, Hash: mustHash(t, AccountNumber, "0042")},
 		},
-		{{5, AccountNumber, mustHash(t, AccountNumber, "7")}},
-		{{1, Phone, mustHash(t, Phone, "+13125550000")}},
+		{{Column: 5, Kind: AccountNumber, Hash: mustHash(t, AccountNumber, "7")}},
+		{{Column: 1, Kind: Phone, Hash: mustHash(t, Phone, "+13125550000")}},
 	}
 	for i := range want {
 		if len(got[i]) != len(want[i]) {
@@ -178,5 +178,102 @@ func BenchmarkIndexerAppend(b *testing.B) {
 	dst := make([]Entry, 0, 8)
 	for b.Loop() {
 		dst = ix.Append(dst[:0], rec)
+	}
+}
+
+// TestHashKeyIsHex: AppendKey and String write what encoding/hex writes,
+// for every byte value in every position.
+func TestHashKeyIsHex(t *testing.T) {
+	var hashes []Hash
+	for b := range 256 {
+		var h Hash
+		for i := range h {
+			h[i] = byte(b + i*7)
+		}
+		hashes = append(hashes, h)
+	}
+	hashes = append(hashes, Hash{}, Hash{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	for _, h := range hashes {
+		want := hex.EncodeToString(h[:])
+		if got := h.String(); got != want {
+			t.Fatalf("Hash.String = %s, want %s", got, want)
+		}
+		if got := string(h.AppendKey([]byte("prefix:"))); got != "prefix:"+want {
+			t.Fatalf("Hash.AppendKey = %s, want prefix:%s", got, want)
+		}
+	}
+}
+
+func BenchmarkHashString(b *testing.B) {
+	h := Hash{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98}
+	var buf []byte
+	for b.Loop() {
+		buf = h.AppendKey(buf[:0])
+	}
+}
+
+// TestKeyerMatchesHMAC: a Keyer's hash is crypto/hmac's for secrets
+// shorter and longer than a SHA-256 block and inputs on both sides of the
+// longest that fits one padded block, through the block path and without.
+func TestKeyerMatchesHMAC(t *testing.T) {
+	for _, secretLen := range []int{MinSecretBytes, 32, 63, 64, 65, 100} {
+		secret := make([]byte, secretLen)
+		for i := range secret {
+			secret[i] = byte(i*13 + secretLen)
+		}
+		k, err := NewKeyer(secret)
+		if err != nil {
+			t.Fatalf("NewKeyer error = %v", err)
+		}
+		if k.block == nil {
+			t.Fatalf("secret of %d bytes: no block path; crypto/sha256's state encoding may have changed", secretLen)
+		}
+		plain := &Keyer{mac: k.mac}
+		for n := 0; n <= 2*maxBlockInput; n++ {
+			in := make([]byte, n)
+			for i := range in {
+				in[i] = byte(i*7 + n)
+			}
+			mac := hmac.New(sha256.New, secret)
+			mac.Write(in)
+			var want Hash
+			mac.Sum(want[:0])
+			if got := k.sum(in); got != want {
+				t.Fatalf("secret %d bytes, input %d bytes: Keyer hash = %x, want %x", secretLen, n, got, want)
+			}
+			if got := plain.sum(in); got != want {
+				t.Fatalf("secret %d bytes, input %d bytes: crypto/hmac path = %x, want %x", secretLen, n, got, want)
+			}
+		}
+	}
+}
+
+func FuzzKeyerMatchesHMAC(f *testing.F) {
+	f.Add([]byte("0123456789abcdef"), []byte("phone:+12125551234"))
+	f.Add([]byte(strings.Repeat("k", 70)), []byte("email:"+strings.Repeat("a", 49)))
+	f.Fuzz(func(t *testing.T, secret, in []byte) {
+		k, err := NewKeyer(secret)
+		if err != nil {
+			return
+		}
+		mac := hmac.New(sha256.New, secret)
+		mac.Write(in)
+		var want Hash
+		mac.Sum(want[:0])
+		if got := k.sum(in); got != want {
+			t.Fatalf("Keyer hash of %q = %x, want %x", in, got, want)
+		}
+	})
+}
+
+func BenchmarkKeyerHash(b *testing.B) {
+	k, err := NewKeyer(testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []byte("+12125551234")
+	for b.Loop() {
+		k.Hash(Phone, in)
 	}
 }

@@ -160,7 +160,18 @@ func AppendEmail(dst []byte, raw string) ([]byte, error) {
 		if !utf8.ValidString(s) {
 			return dst, errEmailLocal
 		}
-		return append(dst, strings.ToLower(s)...), nil
+		// strings.ToLower's result, appended without allocating it.
+		for _, r := range s {
+			switch {
+			case 'A' <= r && r <= 'Z':
+				dst = append(dst, byte(r+'a'-'A'))
+			case r < utf8.RuneSelf:
+				dst = append(dst, byte(r))
+			default:
+				dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			}
+		}
+		return dst, nil
 	}
 	start := len(dst)
 	dst = append(dst, s...)
@@ -241,7 +252,8 @@ func appendID(dst []byte, kind Kind, raw string) ([]byte, error) {
 		switch {
 		case c < ' ' || c >= 0x7f:
 			ascii = false
-		case idSeparator(rune(c)):
+		case c == ' ' || c == '-' || c == '.' || c == '_' || c == '/':
+			// idSeparator, inlined: of printable ASCII, only ' ' is a space.
 		case 'a' <= c && c <= 'z':
 			dst = append(dst, c-'a'+'A')
 		default:

@@ -181,3 +181,25 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEmailFoldsAsToLower: a valid address is folded exactly as
+// strings.ToLower folds it, non-ASCII letters included.
+func FuzzEmailFoldsAsToLower(f *testing.F) {
+	for _, s := range []string{"José@Exämple.com", "İSTANBUL@ÉXAMPLE.com", " MAILTO: ÅSA.ÖBERG@EXAMPLE.SE ", "ΣΊΣΥΦΟΣ@Example.gr",
+		"\u212aelvin@example.com", "ﬀ@example.com", "\ufffd@example.com", "ANN@EXAMPLE.COM"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := NormalizeEmail(raw)
+		if err != nil {
+			return
+		}
+		s := strings.TrimSpace(raw)
+		if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
+			s = strings.TrimSpace(s[7:])
+		}
+		if want := strings.ToLower(s); got != want {
+			t.Fatalf("NormalizeEmail(%q) = %q, want %q", raw, got, want)
+		}
+	})
+}

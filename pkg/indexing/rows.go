@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/leads"
@@ -59,11 +60,15 @@ func (t textRows) Next() (row, error) {
 	return r, err
 }
 
-// entryWriter batches one object's entries and counts its rows.
+// entryWriter batches one object's entries and counts its rows. An
+// entry's key is kept as its hash until the batch is written: flush
+// hex-encodes the batch's keys into one string, one allocation per batch
+// instead of one per entry.
 type entryWriter struct {
-	s     *Service
-	m     *Manifest
-	batch []Entry
+	s      *Service
+	m      *Manifest
+	batch  []Entry
+	hashes []identifiers.Hash // hashes[i] is batch[i]'s key
 }
 
 // rows classifies one list or sheet from its first rows, then writes the
@@ -75,26 +80,24 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 	next := func() (row, bool, error) {
 		for {
 			r, err := src.Next()
+			if err == nil {
+				return r, true, nil
+			}
 			if err == io.EOF {
 				return r, false, nil
 			}
-			var pe *leads.ParseError
-			var ie *InputError
-			switch {
-			case errors.As(err, &ie):
+			if ie := (*InputError)(nil); errors.As(err, &ie) {
 				return r, false, bad(ie.Reason)
-			case errors.As(err, &pe):
-				// One bad row is one bad row: counted, its line kept, the
-				// list still indexed.
-				w.m.UnreadableRows++
-				if len(w.m.UnreadableLines) < MaxUnreadableLines {
-					w.m.UnreadableLines = append(w.m.UnreadableLines, r.line)
-				}
-				continue
-			case err != nil:
+			}
+			if pe := (*leads.ParseError)(nil); !errors.As(err, &pe) {
 				return r, false, err
 			}
-			return r, true, nil
+			// One bad row is one bad row: counted, its line kept, the list
+			// still indexed.
+			w.m.UnreadableRows++
+			if len(w.m.UnreadableLines) < MaxUnreadableLines {
+				w.m.UnreadableLines = append(w.m.UnreadableLines, r.line)
+			}
 		}
 	}
 	var sample []row
@@ -125,22 +128,28 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 		return nil, 0, err
 	}
 	minors := newMinorCounter(schema, w.s.now())
+	size := w.s.batchSize()
+	// Every entry of the object shares these fields.
+	object := Entry{Bucket: w.m.Bucket, ObjectKey: w.m.Key, VersionID: w.m.VersionID, Sheet: sheet}
 	var scratch []identifiers.Entry
-	add := func(r row) error {
+	add := func(r *row) error {
 		w.m.Rows++
 		minors.add(r.fields)
 		scratch = ix.Append(scratch[:0], r.fields)
-		for _, e := range scratch {
-			w.batch = append(w.batch, Entry{Key: e.Key(), Kind: e.Kind.String(), Bucket: w.m.Bucket, ObjectKey: w.m.Key,
-				VersionID: w.m.VersionID, Sheet: sheet, Row: r.number, Offset: r.offset, Length: r.length})
+		for i := range scratch {
+			e := object
+			e.Kind, e.Row, e.Offset, e.Length = scratch[i].Kind.String(), r.number, r.offset, r.length
+			e.Placeholder = scratch[i].Placeholder
+			w.batch = append(w.batch, e)
+			w.hashes = append(w.hashes, scratch[i].Hash)
 		}
-		if len(w.batch) >= w.s.batchSize() {
+		if len(w.batch) >= size {
 			return w.flush(ctx)
 		}
 		return nil
 	}
-	for _, r := range sample {
-		if err := add(r); err != nil {
+	for i := range sample {
+		if err := add(&sample[i]); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -152,7 +161,7 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 		if !ok {
 			break
 		}
-		if err := add(r); err != nil {
+		if err := add(&r); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -162,16 +171,27 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 	return &schema, minors.count(), nil
 }
 
-// flush writes the batched entries.
+// flush writes the batched entries, their keys filled in.
 func (w *entryWriter) flush(ctx context.Context) error {
 	if len(w.batch) == 0 {
 		return nil
+	}
+	// One string holds the batch's keys; each entry's key is a slice of it.
+	var keys strings.Builder
+	keys.Grow(len(w.hashes) * identifiers.KeyLen)
+	var key [identifiers.KeyLen]byte
+	for i := range w.hashes {
+		keys.Write(w.hashes[i].AppendKey(key[:0]))
+	}
+	all := keys.String()
+	for i := range w.batch {
+		w.batch[i].Key = all[i*identifiers.KeyLen : (i+1)*identifiers.KeyLen]
 	}
 	if err := w.s.Index.PutEntries(ctx, w.batch); err != nil {
 		return err
 	}
 	w.m.Entries += int64(len(w.batch))
-	w.batch = w.batch[:0]
+	w.batch, w.hashes = w.batch[:0], w.hashes[:0]
 	return nil
 }
 

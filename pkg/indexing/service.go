@@ -82,6 +82,9 @@ type Manifest struct {
 	// searches answer from it until a newer version is indexed (or the
 	// key is removed). Nil otherwise.
 	Previous *Readable
+	// Chunked says the version is (or was) indexed in chunks by a
+	// Chunker's job rather than by the change that claimed it.
+	Chunked bool
 }
 
 // Readable is what reading an indexed version's rows back needs.
@@ -174,6 +177,10 @@ type Entry struct {
 	Row    int64
 	Offset int64 // byte offset of the record in the object (text lists)
 	Length int64 // byte length of the record (text lists)
+	// Placeholder marks a value that identifies nobody (N/A, 0000000000,
+	// test@test.com; see identifiers.Placeholder): findable by staff, its
+	// entries spread over several partitions, never a consumer's answer.
+	Placeholder bool
 }
 
 // Index is the index's storage.
@@ -237,8 +244,19 @@ type Service struct {
 	Region  string // default region of phone numbers ("" = US)
 	// BatchSize is how many entries are written at a time (default 500).
 	BatchSize int
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// ChunkBytes is the size past which a text list is handed to Chunker
+	// and indexed in chunks of about this many bytes (0: never).
+	ChunkBytes int64
+	Chunker    Chunker
+	// Work and WorkBucket keep the chunk plans (see chunk.go).
+	Work       WorkStore
+	WorkBucket string
+	// DeadlineMargin is how long before ctx's deadline a list being read
+	// in one pass is handed to Chunker (or failed, without one); 0 is 10%
+	// of the time left when reading starts, at most 30 s.
+	DeadlineMargin time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // InputError is a lead list Veil cannot index: its content is at fault,
@@ -316,6 +334,11 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 			return nil
 		}
 	}
+	if prev.Chunked && prev.Status == StatusIndexing && prev.Sequencer == seq && !c.Force {
+		// The change again, its chunked job started: starting it again
+		// is a no-op, and a new claim would erase the job's plan.
+		return s.startChunked(ctx, prev)
+	}
 	current, exists, err := s.Objects.Current(ctx, c.Bucket, c.Key)
 	if err != nil {
 		return err
@@ -378,7 +401,19 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 			return s.yieldIfSuperseded(ctx, err, c.Bucket, c.Key, version)
 		}
 	}
+	if chunked, err := s.chunks(ctx, &m); err != nil || chunked {
+		if err == nil {
+			err = s.handOver(ctx, m)
+		}
+		return err
+	}
 	if err := s.index(ctx, &m); err != nil {
+		if de := (*deadlineError)(nil); errors.As(err, &de) {
+			var handedOver bool
+			if handedOver, err = s.outOfTime(ctx, m, de); handedOver {
+				return err
+			}
+		}
 		var ie *InputError
 		switch {
 		case errors.Is(err, veil.ErrNotFound):
@@ -522,7 +557,7 @@ func (s *Service) index(ctx context.Context, m *Manifest) error {
 	m.HeaderLine = rd.HeaderLine()
 	m.Delimiter = string(rd.Options().Delimiter)
 	m.CRLineEnds = rd.Options().CRLineEnds
-	schema, minors, err := w.rows(ctx, "", textRows{rd}, cm.overrides, bad)
+	schema, minors, err := w.rows(ctx, "", s.timed(ctx, textRows{rd}, m), cm.overrides, bad)
 	if err != nil {
 		return err
 	}
@@ -571,7 +606,7 @@ func (s *Service) indexWorkbook(ctx context.Context, w *entryWriter, r io.Reader
 			return err
 		}
 		before := m.Rows
-		schema, n, err := w.rows(ctx, name, sheetRows{sr}, cm.overrides, bad)
+		schema, n, err := w.rows(ctx, name, s.timed(ctx, sheetRows{sr}, m), cm.overrides, bad)
 		sr.Close()
 		if err != nil {
 			return err

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -147,6 +148,7 @@ type manifestItem struct {
 	Coverage    string             `dynamodbav:"coverage,omitempty"`
 	CoverageRef string             `dynamodbav:"coverageRef,omitempty"`
 	Previous    *indexing.Readable `dynamodbav:"previous,omitempty"`
+	Chunked     bool               `dynamodbav:"chunked,omitempty"`
 }
 
 // entryItem is an index entry as stored.
@@ -163,6 +165,29 @@ type entryItem struct {
 	Row       int64  `dynamodbav:"row"`
 	Offset    int64  `dynamodbav:"offset"`
 	Length    int64  `dynamodbav:"length"`
+	// Placeholder entries live under PlaceholderShards partitions of
+	// their key (entryPK), not one.
+	Placeholder bool `dynamodbav:"placeholder,omitempty"`
+}
+
+// PlaceholderShards is how many partitions a placeholder value's entries
+// are spread over: test@test.com may be typed into millions of rows, and
+// one partition of them would be hot for every write and every lookup.
+const PlaceholderShards = 16
+
+// entryPK is the partition key of an entry: its identifier's, or for a
+// placeholder value one of PlaceholderShards partitions of it, chosen by
+// row so that a list's rows spread evenly and the entry's key is
+// computed again from the entry alone.
+func entryPK(e indexing.Entry) string {
+	if e.Placeholder {
+		return shardPK(e.Key, int(e.Row%PlaceholderShards))
+	}
+	return IdentifierPK(e.Key)
+}
+
+func shardPK(hmacKey string, shard int) string {
+	return fmt.Sprintf("%s#%02d", IdentifierPK(hmacKey), shard)
 }
 
 func keyOf(pk, sk string) map[string]ddbtypes.AttributeValue {
@@ -193,7 +218,7 @@ func fromItem(it manifestItem) indexing.Manifest {
 		Delimiter: it.Delimiter, CRLineEnds: it.CRLineEnds, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
 		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
 		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
-		UpdatedAt: it.UpdatedAt, Previous: it.Previous,
+		UpdatedAt: it.UpdatedAt, Previous: it.Previous, Chunked: it.Chunked,
 	}
 }
 
@@ -205,7 +230,7 @@ func toItem(m indexing.Manifest) manifestItem {
 		Delimiter: m.Delimiter, CRLineEnds: m.CRLineEnds, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
-		UpdatedAt: m.UpdatedAt, Previous: m.Previous,
+		UpdatedAt: m.UpdatedAt, Previous: m.Previous, Chunked: m.Chunked,
 		Coverage: coverageOf(m), CoverageRef: coverageRefOf(m),
 	}
 }
@@ -274,8 +299,9 @@ func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error 
 	for _, e := range entries {
 		sk := rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row)
 		item, err := attributevalue.MarshalMap(entryItem{
-			PK: IdentifierPK(e.Key), SK: sk, GSI1PK: objectRef(e.Bucket, e.ObjectKey), GSI1SK: sk[len(rowPrefix):],
+			PK: entryPK(e), SK: sk, GSI1PK: objectRef(e.Bucket, e.ObjectKey), GSI1SK: sk[len(rowPrefix):],
 			Kind: e.Kind, Bucket: e.Bucket, Key: e.ObjectKey, VersionID: e.VersionID, Sheet: e.Sheet, Row: e.Row, Offset: e.Offset, Length: e.Length,
+			Placeholder: e.Placeholder,
 		})
 		if err != nil {
 			return fmt.Errorf("entry of %s row %d: %w", e.ObjectKey, e.Row, err)
@@ -425,9 +451,37 @@ func throttled(err error) bool {
 	return false
 }
 
-// Lookup returns every entry of one identifier key, across all pages.
-func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error) {
-	pk := IdentifierPK(hmacKey)
+// Lookup returns every entry of one identifier key, across all pages; for
+// a placeholder value (placeholder), of every partition it is spread over
+// too, read concurrently.
+func (s *Store) Lookup(ctx context.Context, hmacKey string, placeholder bool) ([]indexing.Entry, error) {
+	if !placeholder {
+		return s.lookupPK(ctx, hmacKey, IdentifierPK(hmacKey))
+	}
+	parts := make([][]indexing.Entry, PlaceholderShards+1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range parts {
+		pk := IdentifierPK(hmacKey) // entries written before placeholders were told apart
+		if i < PlaceholderShards {
+			pk = shardPK(hmacKey, i)
+		}
+		g.Go(func() (err error) {
+			parts[i], err = s.lookupPK(gctx, hmacKey, pk)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []indexing.Entry
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+func (s *Store) lookupPK(ctx context.Context, hmacKey, pk string) ([]indexing.Entry, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("PK").Equal(expression.Value(pk))).Build()
 	if err != nil {
 		return nil, err
@@ -448,7 +502,7 @@ func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, e
 				return nil, err
 			}
 			out = append(out, indexing.Entry{Key: hmacKey, Kind: h.Kind, Bucket: h.Bucket, ObjectKey: h.Key,
-				VersionID: h.VersionID, Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length})
+				VersionID: h.VersionID, Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length, Placeholder: h.Placeholder})
 		}
 	}
 	return out, nil
@@ -458,7 +512,7 @@ func (s *Store) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, e
 // is gone is not an error.
 func (s *Store) DeleteEntry(ctx context.Context, e indexing.Entry) error {
 	return s.write(ctx, []ddbtypes.WriteRequest{{DeleteRequest: &ddbtypes.DeleteRequest{
-		Key: keyOf(IdentifierPK(e.Key), rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row)),
+		Key: keyOf(entryPK(e), rowSK(e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row)),
 	}}})
 }
 

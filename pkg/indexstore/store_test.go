@@ -79,7 +79,7 @@ func TestEntries(t *testing.T) {
 	if err := store.PutEntries(ctx, entries[:30]); err != nil { // again: idempotent
 		t.Fatal(err)
 	}
-	hits, err := store.Lookup(ctx, fmt.Sprintf("%064x", 1))
+	hits, err := store.Lookup(ctx, fmt.Sprintf("%064x", 1), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestEntries(t *testing.T) {
 	if err != nil || n != 60 {
 		t.Fatalf("DeleteEntries = %d, %v; want 60", n, err)
 	}
-	hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1))
+	hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1), false)
 	for _, h := range hits {
 		if h.VersionID == "v1" {
 			t.Fatalf("entry of deleted version left: %+v", h)
@@ -103,7 +103,7 @@ func TestEntries(t *testing.T) {
 	if err := store.DeleteEntry(ctx, hits[0]); err != nil {
 		t.Fatal(err)
 	}
-	if hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1)); len(hits) != 9 {
+	if hits, _ = store.Lookup(ctx, fmt.Sprintf("%064x", 1), false); len(hits) != 9 {
 		t.Fatalf("after DeleteEntry: %d hits, want 9", len(hits))
 	}
 }

@@ -13,9 +13,11 @@ var (
 	// ErrEmpty means the input holds no record at all (no bytes, only a
 	// byte-order mark, or only blank lines).
 	ErrEmpty = errors.New("leads: empty input")
-	// ErrNoHeader means the first record cannot be a header: every name
-	// in it is blank, or a name looks like a consumer's data (an email
-	// address or a run of seven or more digits).
+	// ErrNoHeader means no record near the top of the list reads as a
+	// header (some name with a letter, none that looks like a consumer's
+	// data: an email address or a run of seven or more digits) and none
+	// reads as a consumer's data either (which makes the list headerless,
+	// see DetectHeader); FindHeader also returns it for a headerless list.
 	ErrNoHeader = errors.New("no header")
 	// ErrHeaderOnly means the input has a header but no data record. It is
 	// not a parse error; a Reader returns it only when Options.RequireRows

@@ -139,7 +139,10 @@ type queued struct {
 // NewReader reads the encoding, the dialect and the header of a lead list
 // from r and returns a Reader positioned at the first data record. The
 // header is the first record within HeaderSearchLines lines that reads as
-// one (see FindHeader); lines above it are skipped. It fails with ErrEmpty
+// one (see DetectHeader); lines above it are skipped. A headerless list
+// (its first rows are a consumer's data) gets a header of ColumnNames, as
+// wide as its widest record within those lines, and its first record is
+// record 1: HeaderLine is then 0. It fails with ErrEmpty
 // when r holds no record, and with a *ParseError wrapping ErrEncoding,
 // ErrBinary, ErrNoHeader, ErrFieldTooLarge or ErrRecordTooLarge when no
 // usable header is found; an unknown Options.Encoding wraps
@@ -226,7 +229,8 @@ func (r *Reader) restart(at int64, line int) {
 }
 
 // findHeader reads the records of the first HeaderSearchLines lines, takes
-// the header among them and queues the data records after it.
+// the header among them and queues the data records after it (all of
+// them, for a headerless list).
 func (r *Reader) findHeader() error {
 	var recs []queued
 	for len(recs) == 0 || r.line <= HeaderSearchLines {
@@ -254,7 +258,7 @@ func (r *Reader) findHeader() error {
 			names[i] = q.rec.Fields
 		}
 	}
-	h, err := FindHeader(names)
+	h, err := DetectHeader(names)
 	if err != nil {
 		first := recs[0]
 		if first.err != nil {
@@ -262,10 +266,22 @@ func (r *Reader) findHeader() error {
 		}
 		return &ParseError{Line: first.rec.Line, Record: 0, Err: ErrNoHeader}
 	}
-	r.header = recs[h].rec.Fields
-	r.headerLine = recs[h].rec.Line
-	skip := int64(h + 1)
-	for _, q := range recs[h+1:] {
+	var skip int64
+	if h == Headerless {
+		// Every record is a consumer's, the first included; none is
+		// dropped as a preamble. The header names the widest record seen.
+		width := 0
+		for _, n := range names {
+			width = max(width, len(n))
+		}
+		r.header = ColumnNames(width)
+	} else {
+		r.header = recs[h].rec.Fields
+		r.headerLine = recs[h].rec.Line
+		skip = int64(h + 1)
+		recs = recs[h+1:]
+	}
+	for _, q := range recs {
 		q.rec.Number -= skip
 		q.rec.Ragged = len(q.rec.Fields) != len(r.header)
 		if pe := (*ParseError)(nil); errors.As(q.err, &pe) {
@@ -284,34 +300,12 @@ func validDelimiter(d rune) bool {
 		!('0' <= d && d <= '9') && !('a' <= d && d <= 'z') && !('A' <= d && d <= 'Z')
 }
 
-// plausibleHeader reports whether a record can be a header: some name has
-// a letter and no name looks like a consumer's data.
-func plausibleHeader(names []string) bool {
-	named := false
-	for _, n := range names {
-		digits := 0
-		for _, c := range n {
-			switch {
-			case '0' <= c && c <= '9':
-				digits++
-			case c >= utf8.RuneSelf || ('a' <= c|0x20 && c|0x20 <= 'z'):
-				named = true
-			}
-		}
-		if digits >= 7 {
-			return false
-		}
-		if at := strings.IndexByte(n, '@'); at > 0 && strings.IndexByte(n[at:], '.') > 0 {
-			return false
-		}
-	}
-	return named
-}
-
-// Header returns the list's header fields. The slice must not be modified.
+// Header returns the list's header fields (ColumnNames for a headerless
+// list). The slice must not be modified.
 func (r *Reader) Header() []string { return r.header }
 
-// HeaderLine returns the 1-based physical line the header is on.
+// HeaderLine returns the 1-based physical line the header is on, or 0 for
+// a headerless list, whose Header is then ColumnNames.
 func (r *Reader) HeaderLine() int { return r.headerLine }
 
 // Options returns the options in effect, the detected encoding, the
@@ -358,22 +352,26 @@ func (r *Reader) next() (Record, error) {
 	if errors.Is(err, errOverLimit) {
 		return r.overLimit()
 	}
-	var perr *csv.ParseError
-	if err != nil && !errors.As(err, &perr) {
-		if pe := (*ParseError)(nil); errors.As(err, &pe) {
-			r.err = pe
-		} else {
-			r.err = fmt.Errorf("leads: read: %w", err)
+	strict := true
+	if err != nil {
+		// Declared here, not above: a target errors.As is given lives on
+		// the heap, and most records have no error.
+		if perr := (*csv.ParseError)(nil); !errors.As(err, &perr) {
+			if pe := (*ParseError)(nil); errors.As(err, &pe) {
+				r.err = pe
+			} else {
+				r.err = fmt.Errorf("leads: read: %w", err)
+			}
+			return Record{}, r.err
 		}
-		return Record{}, r.err
+		strict = false
 	}
 	end := r.shift + r.csv.InputOffset()
 	start, line := r.skipBlank(r.prevEnd, end)
-	raw := r.win.bytes(start, end)
-	if perr != nil {
+	if !strict {
 		return r.recover(start, end, line)
 	}
-	return r.emit(start, end, line, raw, fields, false)
+	return r.emit(start, end, line, r.win.bytes(start, end), fields, false)
 }
 
 // emit returns the record at stream range [start, end) starting on line,
@@ -529,7 +527,7 @@ func check(raw []byte, fields []string, line int, opts Options) *ParseError {
 	if bytes.IndexByte(raw, 0) >= 0 {
 		return &ParseError{Line: line, Field: fieldWith(fields, func(f string) bool { return strings.IndexByte(f, 0) >= 0 }), Err: ErrBinary}
 	}
-	if !utf8.Valid(raw) {
+	if !validUTF8(raw) {
 		for i, f := range fields {
 			if !utf8.ValidString(f) {
 				fields[i] = fromWindows1252(f)

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -43,6 +45,17 @@ type Record struct {
 	Campaign  string            `json:"campaign,omitempty"`
 	Fields    map[string]string `json:"fields"`
 	MatchedOn []string          `json:"matchedOn"`
+	// Placeholders names the identifiers the row matched on that belong to
+	// nobody: a documented placeholder value (N/A, test@test.com, …) or one
+	// the rows found for it give more than Service.SharedNameLimit
+	// different names. PlaceholderOnly says every identifier the row
+	// matched on is one: staff see such rows flagged, and no answer to a
+	// consumer (Result.ForConsumer) ever holds them.
+	Placeholders    []string `json:"placeholders,omitempty"`
+	PlaceholderOnly bool     `json:"placeholderOnly,omitempty"`
+
+	keys []string // the query keys the row matched
+	name string   // the row's name fields, folded into one
 }
 
 // Stale is an index entry whose row no longer exists in the object's
@@ -67,7 +80,10 @@ type Result struct {
 
 // Index is the part of the index search reads and repairs.
 type Index interface {
-	Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error)
+	// Lookup returns the entries of one identifier key; placeholder says
+	// the value is a placeholder, whose entries are spread over several
+	// partitions.
+	Lookup(ctx context.Context, hmacKey string, placeholder bool) ([]indexing.Entry, error)
 	// Manifests returns the manifests of objects ({bucket, key} pairs)
 	// that have one, read together; an unknown object is left out.
 	Manifests(ctx context.Context, objects [][2]string) ([]indexing.Manifest, error)
@@ -101,6 +117,10 @@ type Service struct {
 	MaxGap int64
 	// MaxSpan bounds the bytes one ranged GET reads (default 1 MiB).
 	MaxSpan int64
+	// SharedNameLimit is how many different names the rows of one
+	// identifier may carry before it is taken for a placeholder (0:
+	// identifiers.DefaultSharedNameLimit).
+	SharedNameLimit int
 }
 
 // KindNames are the names of the identifier kinds in the API, as query
@@ -130,6 +150,7 @@ type rowID struct {
 type hit struct {
 	entry   indexing.Entry
 	kinds   map[string]bool
+	keys    map[string]bool  // the query keys that found the row
 	entries []indexing.Entry // every entry pointing at the row, for repair
 }
 
@@ -192,6 +213,7 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 	if err := firstCause(g.Wait(), cg.Wait()); err != nil {
 		return Result{}, err
 	}
+	flagPlaceholders(res.Records, keys, s.SharedNameLimit)
 	res.Coverage = nonNil(cov)
 	sort.Slice(res.Records, func(i, j int) bool {
 		a, b := res.Records[i], res.Records[j]
@@ -235,6 +257,9 @@ func nonNil(c indexing.Coverage) indexing.Coverage {
 type keyed struct {
 	key  string
 	kind string
+	// placeholder says the value is a documented placeholder
+	// (identifiers.Placeholder).
+	placeholder bool
 }
 
 // keys normalizes and keys each identifier; duplicates collapse.
@@ -264,7 +289,7 @@ func (s *Service) keys(ids []Identifier) ([]keyed, error) {
 		k := identifiers.Key(s.Secret, id.Kind, n)
 		if !seen[k] {
 			seen[k] = true
-			out = append(out, keyed{key: k, kind: name})
+			out = append(out, keyed{key: k, kind: name, placeholder: identifiers.Placeholder(id.Kind, n)})
 		}
 	}
 	return out, nil
@@ -277,7 +302,7 @@ func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, err
 	g, gctx := s.group(ctx)
 	for _, k := range keys {
 		g.Go(func() error {
-			entries, err := s.Index.Lookup(gctx, k.key)
+			entries, err := s.Index.Lookup(gctx, k.key, k.placeholder)
 			if err != nil {
 				return err
 			}
@@ -287,10 +312,11 @@ func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, err
 				id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
 				h, ok := found[id]
 				if !ok {
-					h = &hit{entry: e, kinds: map[string]bool{}}
+					h = &hit{entry: e, kinds: map[string]bool{}, keys: map[string]bool{}}
 					found[id] = h
 				}
 				h.kinds[k.kind] = true
+				h.keys[k.key] = true
 				h.entries = append(h.entries, e)
 			}
 			return nil
@@ -362,7 +388,7 @@ func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*h
 			if err != nil {
 				return nil, nil, fmt.Errorf("s3://%s/%s@%s row %d: %w", bucket, key, m.VersionID, h.entry.Row, err)
 			}
-			recs = append(recs, record(m, h, m.Header, rec.Fields))
+			recs = append(recs, record(m, h, m.Header, m.Columns, rec.Fields))
 		}
 	}
 	return recs, stale, nil
@@ -370,7 +396,7 @@ func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*h
 
 // record makes the answer for one row: its fields by header name, and the
 // kinds it matched on.
-func record(m indexing.Manifest, h *hit, header, values []string) Record {
+func record(m indexing.Manifest, h *hit, header []string, cols []indexing.Column, values []string) Record {
 	fields := make(map[string]string, len(header))
 	for i, name := range header {
 		if i < len(values) {
@@ -382,8 +408,75 @@ func record(m indexing.Manifest, h *hit, header, values []string) Record {
 		matched = append(matched, k)
 	}
 	sort.Strings(matched)
+	keys := make([]string, 0, len(h.keys))
+	for k := range h.keys {
+		keys = append(keys, k)
+	}
+	// The row's name: its name columns' values, in header order.
+	var name []string
+	for _, c := range cols {
+		switch c.Kind {
+		case identifiers.FirstName.String(), identifiers.LastName.String(), identifiers.FullName.String():
+			if v := fields[c.Header]; v != "" {
+				name = append(name, v)
+			}
+		}
+	}
 	return Record{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sheet: h.entry.Sheet, Row: h.entry.Row,
-		Campaign: m.Campaign, Fields: fields, MatchedOn: matched}
+		Campaign: m.Campaign, Fields: fields, MatchedOn: matched, keys: keys, name: strings.Join(name, " ")}
+}
+
+// flagPlaceholders marks the records' identifiers that belong to nobody:
+// a documented placeholder value, or one whose rows carry more than
+// limit different names (identifiers.SharedByMany).
+func flagPlaceholders(recs []Record, keys []keyed, limit int) {
+	byKey := make(map[string][]int, len(keys))
+	for i, r := range recs {
+		for _, k := range r.keys {
+			byKey[k] = append(byKey[k], i)
+		}
+	}
+	nobody := map[string]string{} // key → its kind, for the placeholders
+	for _, k := range keys {
+		rows := byKey[k.key]
+		names := make([]string, len(rows))
+		for i, r := range rows {
+			names[i] = recs[r].name
+		}
+		if k.placeholder || identifiers.SharedByMany(names, limit) {
+			nobody[k.key] = k.kind
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		only := len(r.keys) > 0
+		for _, k := range r.keys {
+			kind, ok := nobody[k]
+			if !ok {
+				only = false
+				continue
+			}
+			if !slices.Contains(r.Placeholders, kind) {
+				r.Placeholders = append(r.Placeholders, kind)
+			}
+		}
+		sort.Strings(r.Placeholders)
+		r.PlaceholderOnly = only
+	}
+}
+
+// ForConsumer returns the result as a consumer may see it: without the
+// rows matched only on identifiers that belong to nobody. Whoever controls
+// test@test.com must not receive every row agents typed it into.
+func (r Result) ForConsumer() Result {
+	out := r
+	out.Records = make([]Record, 0, len(r.Records))
+	for _, rec := range r.Records {
+		if !rec.PlaceholderOnly {
+			out.Records = append(out.Records, rec)
+		}
+	}
+	return out
 }
 
 // readWorkbook reads the rows of one workbook version: the whole object,
@@ -433,7 +526,7 @@ func (s *Service) readWorkbook(ctx context.Context, m indexing.Manifest, hits []
 				stale = append(stale, s.repair(ctx, h, "row is gone"))
 				continue
 			}
-			recs = append(recs, record(m, h, sheet.Header, values))
+			recs = append(recs, record(m, h, sheet.Header, sheet.Columns, values))
 		}
 	}
 	for _, hs := range bySheet {

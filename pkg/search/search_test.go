@@ -301,13 +301,13 @@ func (r *rendezvousIndex) Coverage(ctx context.Context) (indexing.Coverage, erro
 	return r.Store.Coverage(ctx)
 }
 
-func (r *rendezvousIndex) Lookup(ctx context.Context, hmacKey string) ([]indexing.Entry, error) {
+func (r *rendezvousIndex) Lookup(ctx context.Context, hmacKey string, placeholder bool) ([]indexing.Entry, error) {
 	var err error
 	r.once.Do(func() { err = r.meet(r.lookup, r.coverage, "lookup") })
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.Lookup(ctx, hmacKey)
+	return r.Store.Lookup(ctx, hmacKey, placeholder)
 }
 
 // TestSearchReadsCoverageWithLookups: the coverage is read at the same time

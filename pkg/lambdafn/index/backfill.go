@@ -159,21 +159,28 @@ func (h *Handler) backfill(ctx context.Context, b BackfillBatch, prefix string) 
 	return res, nil
 }
 
-// Dispatch is IndexFunction's entry: it tells the three payloads apart by
+// Dispatch is IndexFunction's entry: it tells the four payloads apart by
 // shape. An SQS event (Records) is answered by Handle, a backfill batch
 // (backfill) by HandleBackfill, a Distributed Map batch (Items) by
-// HandleMapBatch. It returns a *veil.ValidationError for a payload of none
+// HandleMapBatch, a chunked indexing step (chunked) by HandleChunked. It returns a *veil.ValidationError for a payload of none
 // of these shapes.
 func (h *Handler) Dispatch(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		Records  json.RawMessage `json:"Records"`
 		Backfill json.RawMessage `json:"backfill"`
 		Items    json.RawMessage `json:"Items"`
+		Chunked  json.RawMessage `json:"chunked"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
 	}
 	switch {
+	case probe.Chunked != nil:
+		var ev ChunkedEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, veil.Invalid("chunked", "malformed chunked indexing step")
+		}
+		return h.HandleChunked(ctx, ev.Chunked)
 	case probe.Backfill != nil:
 		var ev BackfillEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {

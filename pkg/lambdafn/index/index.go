@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
@@ -32,6 +34,14 @@ type Config struct {
 	IndexTable   string
 	KeySecretARN string
 	PhoneRegion  string
+	// ChunkBytes is INDEX_CHUNK_BYTES (0: never chunk); lists larger are
+	// indexed by ListStateMachineARN in chunks planned in WorkBucket.
+	ChunkBytes          int64
+	ListStateMachineARN string
+	WorkBucket          string
+	// Writers is INDEX_WRITERS, else AWS_LAMBDA_FUNCTION_MEMORY_SIZE/256
+	// clamped to [4, 16]: each writer holds a batch in flight.
+	Writers int
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an unset
@@ -41,7 +51,30 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{IndexTable: v[0], KeySecretARN: v[1], PhoneRegion: getenv("PHONE_REGION")}, nil
+	cfg := Config{IndexTable: v[0], KeySecretARN: v[1], PhoneRegion: getenv("PHONE_REGION"),
+		ListStateMachineARN: getenv("INDEX_LIST_STATE_MACHINE_ARN"), WorkBucket: getenv("INDEX_WORK_BUCKET")}
+	if s := getenv("INDEX_CHUNK_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return Config{}, veil.Invalid("INDEX_CHUNK_BYTES", "not a byte count")
+		}
+		cfg.ChunkBytes = n
+	}
+	if cfg.ChunkBytes > 0 && (cfg.ListStateMachineARN == "" || cfg.WorkBucket == "") {
+		return Config{}, veil.Invalid("INDEX_CHUNK_BYTES", "needs INDEX_LIST_STATE_MACHINE_ARN and INDEX_WORK_BUCKET")
+	}
+	cfg.Writers = 4
+	if mb, err := strconv.Atoi(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil {
+		cfg.Writers = min(max(mb/256, 4), 16)
+	}
+	if s := getenv("INDEX_WRITERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return Config{}, veil.Invalid("INDEX_WRITERS", "not a positive number")
+		}
+		cfg.Writers = n
+	}
+	return cfg, nil
 }
 
 // Build is IndexFunction's lambdafn.Builder.
@@ -54,12 +87,20 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return New(&indexing.Service{
-		Index:   indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable),
-		Objects: objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions)),
+	store := indexstore.New(dynamodb.NewFromConfig(awsCfg), cfg.IndexTable)
+	store.Writers = cfg.Writers
+	s3c := s3.NewFromConfig(awsCfg, objectstore.ClientOptions)
+	svc := &indexing.Service{
+		Index:   store,
+		Objects: objectstore.New(s3c),
 		Secret:  secret,
 		Region:  cfg.PhoneRegion,
-	}).Dispatch, nil
+	}
+	if cfg.ChunkBytes > 0 {
+		svc.ChunkBytes, svc.WorkBucket, svc.Work = cfg.ChunkBytes, cfg.WorkBucket, WorkStore{API: s3c}
+		svc.Chunker = &Chunker{API: sfn.NewFromConfig(awsCfg), StateMachineARN: cfg.ListStateMachineARN}
+	}
+	return New(svc).Dispatch, nil
 }
 
 // Applier applies one object change to the index (indexing.Service).
@@ -70,10 +111,16 @@ type Applier interface {
 // Handler applies the object changes of SQS-delivered S3 events.
 type Handler struct {
 	changes Applier
+	chunks  ChunkSteps // nil when a does not index in chunks
 }
 
-// New returns a Handler applying changes with a.
-func New(a Applier) *Handler { return &Handler{changes: a} }
+// New returns a Handler applying changes with a (and running the steps of
+// chunked jobs with it, when it is also ChunkSteps).
+func New(a Applier) *Handler {
+	h := &Handler{changes: a}
+	h.chunks, _ = a.(ChunkSteps)
+	return h
+}
 
 // Handle applies every record of the batch and reports the ones that failed.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

@@ -95,7 +95,7 @@ func TestBackfillStateMachine(t *testing.T) {
 		types = append(types, string(ev.Type))
 		if ev.Type == sfntypes.HistoryEventTypeMapRunStarted {
 			arn := aws.ToString(ev.MapRunStartedEventDetails.MapRunArn)
-			if !strings.Contains(arn, ":mapRun:BackfillStateMachine/IndexObjects:") {
+			if !strings.Contains(arn, ":mapRun:veil-backfill/IndexObjects:") {
 				t.Fatalf("mapRunArn = %s, want the Map Run of BackfillStateMachine's IndexObjects label", arn)
 			}
 		}

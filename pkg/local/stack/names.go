@@ -30,7 +30,8 @@ func physicalNames(t *samtemplate.Template, region, account string) (refs, attrs
 			refs[id] = fmt.Sprintf("http://127.0.0.1/%s/%s", account, id)
 			attrs[id+".Arn"], attrs[id+".QueueName"] = arn("sqs", id), id
 		case "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine":
-			refs[id], attrs[id+".Arn"], attrs[id+".Name"] = arn("states", "stateMachine:"+id), arn("states", "stateMachine:"+id), id
+			name := stateMachineName(t, id, region, account)
+			refs[id], attrs[id+".Arn"], attrs[id+".Name"] = arn("states", "stateMachine:"+name), arn("states", "stateMachine:"+name), name
 		case "AWS::SecretsManager::Secret":
 			refs[id] = arn("secretsmanager", "secret:"+id)
 		case "AWS::KMS::Key":
@@ -43,6 +44,28 @@ func physicalNames(t *samtemplate.Template, region, account string) (refs, attrs
 		}
 	}
 	return refs, attrs
+}
+
+// stateMachineName is the machine's Name (StateMachineName for the plain
+// CloudFormation type) when it is a string or an Fn::Sub of pseudo
+// parameters only, as a template names a machine its own policy or another
+// resource refers to by ARN; else its logical ID.
+func stateMachineName(t *samtemplate.Template, id, region, account string) string {
+	props := t.Resources[id].Properties
+	v, ok := props["Name"]
+	if !ok {
+		v, ok = props["StateMachineName"]
+	}
+	if !ok {
+		return id
+	}
+	pseudo := pseudoParameters()
+	pseudo["AWS::Region"], pseudo["AWS::AccountId"] = region, account
+	name, err := (&samtemplate.Resolver{Template: t, Refs: map[string]string{}, Attrs: map[string]string{}, Pseudo: pseudo}).String(v)
+	if err != nil || name == "" {
+		return id
+	}
+	return name
 }
 
 var wordBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)

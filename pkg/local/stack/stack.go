@@ -66,8 +66,11 @@ type Options struct {
 	HoldNotifications bool
 	// Clock drives the state machines' waits, retries and timeouts (the
 	// wall clock when nil); tests pass asl.NewManualClock to jump days.
-	Clock  asl.Clock
-	Logger *slog.Logger
+	Clock asl.Clock
+	// FunctionEnv overrides template environment variables, by function
+	// logical ID (a test's small INDEX_CHUNK_BYTES, say).
+	FunctionEnv map[string]map[string]string
+	Logger      *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -117,10 +120,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	refs, attrs := physicalNames(s.Template, Region, AccountID)
 	s.Names = refs
-	res := &samtemplate.Resolver{Template: s.Template, Refs: refs, Attrs: attrs, Pseudo: map[string]string{
-		"AWS::Region": Region, "AWS::AccountId": AccountID, "AWS::StackName": "veil", "AWS::Partition": "aws",
-		"AWS::URLSuffix": "amazonaws.com", "AWS::StackId": "local",
-	}}
+	res := &samtemplate.Resolver{Template: s.Template, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
 	if s.TokenKey, err = devauth.LoadKey(filepath.Join(opts.DataDir, "dev-token.key")); err != nil {
 		return nil, err
 	}
@@ -252,6 +252,9 @@ func (s *Stack) registerFunctions(ctx context.Context, res *samtemplate.Resolver
 			}
 			env[k] = val
 		}
+		for k, v := range s.opts.FunctionEnv[f.LogicalID] {
+			env[k] = v
+		}
 		h, err := build(ctx, s.AWS, func(k string) string { return env[k] })
 		if err != nil {
 			return fmt.Errorf("function %s: %w", f.LogicalID, err)
@@ -371,24 +374,32 @@ type tableProps struct {
 func (s *Stack) createTables(ctx context.Context, res *samtemplate.Resolver) error {
 	client := dynamodb.NewFromConfig(s.AWS)
 	for _, id := range s.Template.OfType("AWS::DynamoDB::Table") {
-		props, err := res.Value(s.Template.Resources[id].Properties)
+		in, err := tableInput(res, id, s.Names[id])
 		if err != nil {
-			return fmt.Errorf("table %s: %w", id, err)
-		}
-		raw, _ := json.Marshal(props)
-		var p tableProps
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return fmt.Errorf("table %s: %w", id, err)
-		}
-		in := &dynamodb.CreateTableInput{
-			TableName: aws.String(s.Names[id]), AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
-			GlobalSecondaryIndexes: p.GlobalSecondaryIndexes, BillingMode: p.BillingMode,
+			return err
 		}
 		if err := s.ensureTable(ctx, client, id, in); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tableInput is the CreateTableInput of the template's table id, named name.
+func tableInput(res *samtemplate.Resolver, id, name string) (*dynamodb.CreateTableInput, error) {
+	props, err := res.Value(res.Template.Resources[id].Properties)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", id, err)
+	}
+	raw, _ := json.Marshal(props)
+	var p tableProps
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("table %s: %w", id, err)
+	}
+	return &dynamodb.CreateTableInput{
+		TableName: aws.String(name), AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+		GlobalSecondaryIndexes: p.GlobalSecondaryIndexes, BillingMode: p.BillingMode,
+	}, nil
 }
 
 func (s *Stack) createBuckets(res *samtemplate.Resolver) error {

@@ -64,7 +64,8 @@ func (s *Stack) startStateMachines(ctx context.Context, res *samtemplate.Resolve
 			}
 			text = strings.ReplaceAll(text, "${"+name+"}", val)
 		}
-		arn, err := srv.CreateStateMachine(ctx, id, text, fmt.Sprintf("arn:aws:iam::%s:role/%sRole", AccountID, id))
+		name := s.Names[id][strings.LastIndex(s.Names[id], ":")+1:]
+		arn, err := srv.CreateStateMachine(ctx, name, text, fmt.Sprintf("arn:aws:iam::%s:role/%sRole", AccountID, id))
 		if err != nil {
 			srv.Close()
 			return nil, fmt.Errorf("state machine %s: %w", id, err)

@@ -22,6 +22,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
 
 // afterRebuild brings the items of a rebuilt table up to what its new
@@ -32,6 +33,38 @@ var afterRebuild = map[string]func(ctx context.Context, client *dynamodb.Client,
 		_, err := indexstore.New(client, table).StampCoverage(ctx)
 		return err
 	},
+}
+
+// CreateTable creates the template's table logicalID (template.yaml under
+// root) through client, as Start creates it, and returns its local name
+// (what Names holds): a table of the stack's schema in a DynamoDB of the
+// caller's, such as a dynalite of its own. It fails when the template
+// cannot be read, has no such table, or the table cannot be created (it
+// exists, say).
+func CreateTable(ctx context.Context, client *dynamodb.Client, root, logicalID string) (string, error) {
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return "", err
+	}
+	if r, ok := t.Resources[logicalID]; !ok || r.Type != "AWS::DynamoDB::Table" {
+		return "", fmt.Errorf("template.yaml declares no table %s", logicalID)
+	}
+	refs, attrs := physicalNames(t, Region, AccountID)
+	res := &samtemplate.Resolver{Template: t, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+	in, err := tableInput(res, logicalID, refs[logicalID])
+	if err != nil {
+		return "", err
+	}
+	return refs[logicalID], createTable(ctx, client, in)
+}
+
+// pseudoParameters are the values of the template's pseudo parameters on
+// the local stack.
+func pseudoParameters() map[string]string {
+	return map[string]string{
+		"AWS::Region": Region, "AWS::AccountId": AccountID, "AWS::StackName": "veil", "AWS::Partition": "aws",
+		"AWS::URLSuffix": "amazonaws.com", "AWS::StackId": "local",
+	}
 }
 
 // ensureTable creates the table in, or rebuilds it when it lacks a
