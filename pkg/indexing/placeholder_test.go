@@ -42,8 +42,12 @@ func TestPlaceholderIdentifiers(t *testing.T) {
 		}
 		return res
 	}
-	email := func(v string) search.Identifier { return search.Identifier{Field: "email", Kind: identifiers.Email, Value: v} }
-	phone := func(v string) search.Identifier { return search.Identifier{Field: "phone", Kind: identifiers.Phone, Value: v} }
+	email := func(v string) search.Identifier {
+		return search.Identifier{Field: "email", Kind: identifiers.Email, Value: v}
+	}
+	phone := func(v string) search.Identifier {
+		return search.Identifier{Field: "phone", Kind: identifiers.Phone, Value: v}
+	}
 
 	res := find(email("Test@Test.com"))
 	if len(res.Records) != 41 {
