@@ -99,7 +99,7 @@ func TestIndexerMultiValueAllocations(t *testing.T) {
 	dst := make([]Entry, 0, 16)
 	for _, rec := range records {
 		ix.Append(dst, rec) // builds the NANPA table, grows the value buffer
-		if n := testing.AllocsPerRun(100, func() { dst = ix.Append(dst[:0], rec) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { dst = ix.Append(dst[:0], rec) }); !raceBuild && n != 0 {
 			t.Errorf("Append(%q) allocates %v times per record, want 0", rec, n)
 		}
 	}

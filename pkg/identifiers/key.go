@@ -121,13 +121,28 @@ func (k *Keyer) Hash(kind Kind, normalized []byte) Hash {
 
 // sum returns the HMAC of b, which already starts with the kind prefix.
 func (k *Keyer) sum(b []byte) Hash {
-	if k.block != nil && len(b) <= maxBlockInput {
-		return k.block.sum(b)
+	if k.block != nil && len(b) <= maxBlockInput && k.block.sum(b) {
+		return Hash(k.block.digest())
 	}
 	k.mac.Reset()
 	k.mac.Write(b)
 	k.mac.Sum(k.out[:0])
 	return k.out
+}
+
+// appendPrefix appends the kind's part of the HMAC input to dst.
+func (k *Keyer) appendPrefix(dst []byte, kind Kind) []byte {
+	if kind < numKinds {
+		return append(dst, k.prefix[kind]...)
+	}
+	return append(append(dst, kind.String()...), keySeparator)
+}
+
+// Key returns the key of a normalized identifier of kind kind, equal to
+// Key(secret, kind, normalized).
+func (k *Keyer) Key(kind Kind, normalized string) string {
+	k.buf = append(k.appendPrefix(k.buf[:0], kind), normalized...)
+	return k.sum(k.buf).String()
 }
 
 // maxBlockInput is the longest input whose padded inner hash is one
@@ -152,7 +167,6 @@ type blockMAC struct {
 	istate, ostate []byte
 	block          [sha256.BlockSize]byte
 	state          []byte
-	out            Hash
 }
 
 // sha256StateMagic starts crypto/sha256's state encoding; the eight words
@@ -206,35 +220,32 @@ func newBlockMAC(secret []byte) *blockMAC {
 		ref.Write(probe[:n])
 		var want Hash
 		ref.Sum(want[:0])
-		if got, ok := m.trySum(probe[:n]); !ok || got != want {
+		if !m.sum(probe[:n]) || Hash(m.digest()) != want {
 			return nil
 		}
 	}
 	return m
 }
 
-// sum returns the HMAC of b (at most maxBlockInput bytes).
-func (m *blockMAC) sum(b []byte) Hash {
-	h, _ := m.trySum(b)
-	return h
+// sum computes the HMAC of b (at most maxBlockInput bytes), which digest
+// then returns; it reports false when a state would not restore or encode
+// (newBlockMAC then leaves the blockMAC unused).
+func (m *blockMAC) sum(b []byte) bool {
+	return m.hashBlock(m.inner, m.restoreInner, m.saveInner, m.istate, b) &&
+		m.hashBlock(m.outer, m.restoreOuter, m.saveOuter, m.ostate, m.digest())
 }
 
-// trySum returns the HMAC of b, and false when a state would not restore
-// or encode (newBlockMAC then leaves the blockMAC unused).
-func (m *blockMAC) trySum(b []byte) (Hash, bool) {
-	inner, ok := m.hashBlock(m.inner, m.restoreInner, m.saveInner, m.istate, b)
-	if !ok {
-		return Hash{}, false
-	}
-	return m.hashBlock(m.outer, m.restoreOuter, m.saveOuter, m.ostate, inner[:])
+// digest returns the digest of the last hashBlock, valid until the next.
+func (m *blockMAC) digest() []byte {
+	return m.state[len(sha256StateMagic) : len(sha256StateMagic)+HashSize]
 }
 
 // hashBlock restores h to state, the state after one block (the key's
-// pad), writes b as the one padded block that ends the message and returns
-// the digest read from h's state.
-func (m *blockMAC) hashBlock(h hash.Hash, restore encoding.BinaryUnmarshaler, save encoding.BinaryAppender, state, b []byte) (Hash, bool) {
+// pad), and writes b as the one padded block that ends the message,
+// leaving the digest in h's encoded state for digest.
+func (m *blockMAC) hashBlock(h hash.Hash, restore encoding.BinaryUnmarshaler, save encoding.BinaryAppender, state, b []byte) bool {
 	if restore.UnmarshalBinary(state) != nil {
-		return Hash{}, false
+		return false
 	}
 	n := copy(m.block[:], b)
 	m.block[n] = 0x80
@@ -242,25 +253,6 @@ func (m *blockMAC) hashBlock(h hash.Hash, restore encoding.BinaryUnmarshaler, sa
 	binary.BigEndian.PutUint64(m.block[sha256.BlockSize-8:], uint64(sha256.BlockSize+n)*8)
 	h.Write(m.block[:])
 	var err error
-	if m.state, err = save.AppendBinary(m.state[:0]); err != nil || len(m.state) < len(sha256StateMagic)+HashSize ||
-		string(m.state[:len(sha256StateMagic)]) != sha256StateMagic {
-		return Hash{}, false
-	}
-	copy(m.out[:], m.state[len(sha256StateMagic):])
-	return m.out, true
-}
-
-// appendPrefix appends the kind's part of the HMAC input to dst.
-func (k *Keyer) appendPrefix(dst []byte, kind Kind) []byte {
-	if kind < numKinds {
-		return append(dst, k.prefix[kind]...)
-	}
-	return append(append(dst, kind.String()...), keySeparator)
-}
-
-// Key returns the key of a normalized identifier of kind kind, equal to
-// Key(secret, kind, normalized).
-func (k *Keyer) Key(kind Kind, normalized string) string {
-	k.buf = append(k.appendPrefix(k.buf[:0], kind), normalized...)
-	return k.sum(k.buf).String()
+	m.state, err = save.AppendBinary(m.state[:0])
+	return err == nil && len(m.state) >= len(sha256StateMagic)+HashSize && string(m.state[:len(sha256StateMagic)]) == sha256StateMagic
 }

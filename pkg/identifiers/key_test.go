@@ -163,7 +163,7 @@ func TestIndexerAllocations(t *testing.T) {
 	rec := []string{"(212) 555-1234", "Ann@Example.com", "C-1", "0042"}
 	dst := make([]Entry, 0, 8)
 	ix.Append(dst, rec) // builds the NANPA table
-	if n := testing.AllocsPerRun(100, func() { dst = ix.Append(dst[:0], rec) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { dst = ix.Append(dst[:0], rec) }); !raceBuild && n != 0 {
 		t.Fatalf("Append allocates %v times per record, want 0", n)
 	}
 }

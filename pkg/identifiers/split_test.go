@@ -92,7 +92,7 @@ func TestSplitValues(t *testing.T) {
 func TestAppendValuesAllocations(t *testing.T) {
 	dst := make([]string, 0, 4)
 	for _, cell := range []string{"(212) 555-1234", "Ann@Example.com", "415-555-0166 / 415-555-0167 or 415-555-0168"} {
-		if n := testing.AllocsPerRun(100, func() { dst = AppendValues(dst[:0], Phone, cell) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { dst = AppendValues(dst[:0], Phone, cell) }); !raceBuild && n != 0 {
 			t.Errorf("AppendValues(%q) allocates %v times, want 0", cell, n)
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package identifiers
+
+const raceBuild = false
