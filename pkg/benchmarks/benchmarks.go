@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -24,8 +25,9 @@ type Config struct {
 	// AllCoreRuns is how many times the all-core run repeats (best kept).
 	AllCoreRuns int
 	// RSSRows is the smaller list of index_rss_growth; the larger one has
-	// ten times as many records.
-	RSSRows int
+	// ten times as many records. RSSRuns children index the smaller list,
+	// and as many the baseline list, the median peak kept.
+	RSSRows, RSSRuns int
 	// Child starts a process running ChildIndex (index_rss_growth).
 	Child ChildCommand
 	// DynaliteRows is the list index_entries_per_s_dynalite indexes.
@@ -49,12 +51,14 @@ type Config struct {
 	SFNExecutions, SFNWaiting int
 	// Log receives progress notes.
 	Log io.Writer
+
+	started time.Time // when Run started, for the notes
 }
 
 // DefaultConfig is the run of record.
 func DefaultConfig() Config {
 	return Config{
-		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 2000, DynaliteRows: 10_000,
+		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 1500, RSSRuns: 5, DynaliteRows: 10_000,
 		CorpusRows: 1_000_000, CorpusFiles: 10, Consumers: 50,
 		Entries: 1_000_000, Writers: 4, Searches: 500, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
@@ -66,7 +70,7 @@ func DefaultConfig() Config {
 // meaningful.
 func QuickConfig() Config {
 	return Config{
-		Rows: 3000, AllCoreRuns: 1, RSSRows: 200, DynaliteRows: 300,
+		Rows: 3000, AllCoreRuns: 1, RSSRows: 500, RSSRuns: 1, DynaliteRows: 300,
 		CorpusRows: 2000, CorpusFiles: 2, Consumers: 4,
 		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
 		ScanRuns: 1, ScanSearches: 3,
@@ -81,6 +85,7 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	cfg.started = time.Now()
 	for _, step := range []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures} {
 		if err := step(ctx, cfg, r); err != nil {
 			return err
@@ -103,8 +108,13 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 	return err
 }
 
+// logf writes a progress note, with the time since Run started.
 func logf(cfg Config, format string, args ...any) {
-	fmt.Fprintf(cfg.Log, "# "+format+"\n", args...)
+	at := ""
+	if !cfg.started.IsZero() {
+		at = fmt.Sprintf("[%s] ", time.Since(cfg.started).Round(time.Second))
+	}
+	fmt.Fprintf(cfg.Log, "# "+at+format+"\n", args...)
 }
 
 // figure is one named value.
@@ -203,29 +213,41 @@ func storeFigures(ctx context.Context, cfg Config, r *Report) error {
 }
 
 // rssFigures measures index_rss_growth: the peak RSS of children indexing
-// a list of 10×RSSRows and of RSSRows rows, less a baseline child's.
+// a list of 10×RSSRows and of RSSRows rows, less a baseline child's. The
+// baseline and the smaller list, cheap to run, are the median of RSSRuns
+// children each: a peak moves by a few hundred KiB from one run to the
+// next with the garbage collector's timing, which matters most in the
+// smaller difference.
 func rssFigures(cfg Config, table *IndexTable, r *Report) error {
 	logf(cfg, "peak RSS of child processes creating, replacing and removing lists of %d (baseline), %d and %d streamed rows on dynalite",
 		baselineRows, cfg.RSSRows, 10*cfg.RSSRows)
-	peak := func(rows int) (int64, error) {
-		kib, _, err := ChildPeakRSS(cfg.Child, ChildJob{Rows: rows, Endpoint: table.Endpoint, Table: table.Table, Writers: cfg.Writers})
-		return kib, err
+	peak := func(rows, runs int) (int64, error) {
+		var kib []int64
+		for range max(1, runs) {
+			k, _, err := ChildPeakRSS(cfg.Child, ChildJob{Rows: rows, Endpoint: table.Endpoint, Table: table.Table, Writers: cfg.Writers})
+			if err != nil {
+				return 0, err
+			}
+			kib = append(kib, k)
+		}
+		slices.Sort(kib)
+		return kib[len(kib)/2], nil
 	}
-	base, err := peak(baselineRows)
+	base, err := peak(baselineRows, cfg.RSSRuns)
 	if err != nil {
 		return err
 	}
-	small, err := peak(cfg.RSSRows)
+	small, err := peak(cfg.RSSRows, cfg.RSSRuns)
 	if err != nil {
 		return err
 	}
-	large, err := peak(10 * cfg.RSSRows)
+	large, err := peak(10*cfg.RSSRows, 1)
 	if err != nil {
 		return err
 	}
 	growth, err := Ratio(float64(large-base), float64(small-base))
 	if err != nil {
-		return fmt.Errorf("index_rss_growth (peaks %d, %d KiB over a baseline of %d KiB): %w", small, large, base, err)
+		return fmt.Errorf("index_rss_growth (peaks %d and %d KiB over a baseline of %d KiB; more RSSRows?): %w", small, large, base, err)
 	}
 	return add(r,
 		figure{"index_peak_rss_mib_baseline", float64(base) / 1024},

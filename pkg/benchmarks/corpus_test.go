@@ -8,10 +8,8 @@ import (
 	"io"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/leads"
 )
 
@@ -122,19 +120,25 @@ func TestCorpusFile(t *testing.T) {
 	}
 }
 
-// memS3 serves GetObject from a map: pure logic for the scanner's test.
-type memS3 map[string][]byte
+// memBucket is an indexing.Objects serving one version of each key from a
+// map: pure logic for the scanner's test.
+type memBucket map[string][]byte
 
-func (m memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	b, ok := m[aws.ToString(in.Key)]
+func (m memBucket) Current(_ context.Context, _, key string) (indexing.Version, bool, error) {
+	b, ok := m[key]
+	return indexing.Version{ID: "v1", Size: int64(len(b))}, ok, nil
+}
+
+func (m memBucket) Open(_ context.Context, _, key, _ string) (io.ReadCloser, error) {
+	b, ok := m[key]
 	if !ok {
 		return nil, errors.New("NoSuchKey")
 	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
 func TestScan(t *testing.T) {
-	objects := memS3{}
+	objects := memBucket{}
 	var keys []string
 	for f, rows := range plan(4, rowsPerConsumer, 2) {
 		body, err := corpusFile(500, uint64(f+1), rows)
@@ -145,7 +149,7 @@ func TestScan(t *testing.T) {
 		objects[key] = body
 		keys = append(keys, key)
 	}
-	sc := &Scanner{S3: objects, Bucket: "b"}
+	sc := &Scanner{Objects: objects, Bucket: "b", Secret: benchSecret}
 	for _, tc := range []struct {
 		name string
 		c    consumer

@@ -60,16 +60,13 @@ func ChildIndex(ctx context.Context, job ChildJob, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
 	}
-	zzHWM("after put1")
 	second, _, err := l.Put(ctx, key, job.Rows, 2)
-	zzHWM("after put2")
 	if err != nil {
 		return fmt.Errorf("child index: replace: %w", err)
 	}
 	if _, err := l.Remove(ctx, key); err != nil {
 		return fmt.Errorf("child index: remove: %w", err)
 	}
-	zzHWM("after remove")
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
@@ -144,10 +141,4 @@ func ChildPeakRSS(child ChildCommand, job ChildJob) (peakKiB, entries int64, err
 		return 0, 0, fmt.Errorf("index child over %d rows: VmHWM %d KiB above ru_maxrss %d KiB", job.Rows, peakKiB, maxRSS)
 	}
 	return peakKiB, entries, nil
-}
-
-func zzHWM(what string) {
-	st, _ := os.ReadFile("/proc/self/status")
-	p, _ := VmHWM(st)
-	fmt.Fprintf(os.Stderr, "ZZ %s %d\n", what, p)
 }

@@ -233,7 +233,7 @@ func (e *searchEnv) percentiles(ctx context.Context, cfg Config) (p50, p99 time.
 // duration; every scan must find c's rows. Like every timed set, each scan
 // starts from a collected heap.
 func (e *searchEnv) scanTime(ctx context.Context, c consumer, runs int) (time.Duration, error) {
-	sc := &Scanner{S3: e.s3, Bucket: e.bucket}
+	sc := &Scanner{Objects: e.objects, Bucket: e.bucket, Secret: e.secret}
 	keys := make([]string, len(e.files))
 	for i, f := range e.files {
 		keys[i] = f.key

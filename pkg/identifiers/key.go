@@ -12,7 +12,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
-	"slices"
 )
 
 // HashSize is the size of a key's HMAC in bytes.
@@ -48,14 +47,12 @@ func (h Hash) String() string {
 // writes one per entry: it looks each byte's two digits up at once and
 // stores eight digits at a time.
 func (h *Hash) AppendKey(dst []byte) []byte {
-	n := len(dst)
-	dst = slices.Grow(dst, KeyLen)[:n+KeyLen]
-	out := dst[n:]
+	var key [KeyLen]byte
 	for i := 0; i < HashSize; i += 4 {
-		binary.LittleEndian.PutUint64(out[2*i:], uint64(hexPairs[h[i]])|uint64(hexPairs[h[i+1]])<<16|
+		binary.LittleEndian.PutUint64(key[2*i:], uint64(hexPairs[h[i]])|uint64(hexPairs[h[i+1]])<<16|
 			uint64(hexPairs[h[i+2]])<<32|uint64(hexPairs[h[i+3]])<<48)
 	}
-	return dst
+	return append(dst, key[:]...)
 }
 
 // hexPairs[b] is b's two hex digits, the first in the low byte.

@@ -4,6 +4,7 @@ package identifiers
 // list or a request wrote it.
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"unicode"
@@ -117,7 +118,7 @@ func NormalizeEmail(raw string) (string, error) {
 // returns dst unchanged.
 func AppendEmail(dst []byte, raw string) ([]byte, error) {
 	s := strings.TrimSpace(raw)
-	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
+	if len(s) >= 7 && s[6] == ':' && strings.EqualFold(s[:7], "mailto:") {
 		s = strings.TrimSpace(s[7:])
 	}
 	if s == "" {
@@ -176,13 +177,27 @@ func AppendEmail(dst []byte, raw string) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, s...)
 	if upper {
-		for i, c := range dst[start:] {
-			if 'A' <= c && c <= 'Z' {
-				dst[start+i] = c + 'a' - 'A'
-			}
-		}
+		lowerASCII(dst[start:])
 	}
 	return dst, nil
+}
+
+// lowerASCII folds the upper-case letters of b, all of whose bytes are
+// ASCII, to lower case: eight bytes at a time, without a branch per byte
+// for mixed case to mispredict. A byte's high bit, free in ASCII, marks
+// where adding the distances to 'A' and past 'Z' tells it is a letter.
+func lowerASCII(b []byte) {
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		letters := (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & 0x8080808080808080
+		binary.LittleEndian.PutUint64(b, x|letters>>2)
+		b = b[8:]
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
 }
 
 // checkDomain checks a host name: dot-separated labels of letters, digits,

@@ -203,3 +203,19 @@ func FuzzEmailFoldsAsToLower(f *testing.F) {
 		}
 	})
 }
+
+// TestLowerASCII: every ASCII byte, at every offset of a word, folds as
+// strings.ToLower folds it.
+func TestLowerASCII(t *testing.T) {
+	var all []byte
+	for c := range utf8.RuneSelf {
+		all = append(all, byte(c))
+	}
+	for start := range 9 {
+		b := append([]byte(nil), all[start:]...)
+		lowerASCII(b)
+		if want := strings.ToLower(string(all[start:])); string(b) != want {
+			t.Fatalf("lowerASCII(%q) = %q, want %q", all[start:], b, want)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func (t textRows) Next() (row, error) {
 // entryWriter batches one object's entries and counts its rows. An
 // entry's key is kept as its hash until the batch is written: flush
 // hex-encodes the batch's keys into one string, one allocation per batch
-// instead of one per entry.
+// instead of one per entry (a store that keeps a key keeps that string).
 type entryWriter struct {
 	s      *Service
 	m      *Manifest
@@ -137,10 +137,10 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 		minors.add(r.fields)
 		scratch = ix.Append(scratch[:0], r.fields)
 		for i := range scratch {
-			e := object
+			w.batch = append(w.batch, object)
+			e := &w.batch[len(w.batch)-1]
 			e.Kind, e.Row, e.Offset, e.Length = scratch[i].Kind.String(), r.number, r.offset, r.length
 			e.Placeholder = scratch[i].Placeholder
-			w.batch = append(w.batch, e)
 			w.hashes = append(w.hashes, scratch[i].Hash)
 		}
 		if len(w.batch) >= size {
@@ -177,11 +177,16 @@ func (w *entryWriter) flush(ctx context.Context) error {
 		return nil
 	}
 	// One string holds the batch's keys; each entry's key is a slice of it.
+	// They are written to it a few at a time, from a buffer on the stack.
 	var keys strings.Builder
 	keys.Grow(len(w.hashes) * identifiers.KeyLen)
-	var key [identifiers.KeyLen]byte
-	for i := range w.hashes {
-		keys.Write(w.hashes[i].AppendKey(key[:0]))
+	var some [8 * identifiers.KeyLen]byte
+	for i := 0; i < len(w.hashes); i += len(some) / identifiers.KeyLen {
+		b := some[:0]
+		for j := i; j < min(i+len(some)/identifiers.KeyLen, len(w.hashes)); j++ {
+			b = w.hashes[j].AppendKey(b)
+		}
+		keys.Write(b)
 	}
 	all := keys.String()
 	for i := range w.batch {

@@ -349,7 +349,7 @@ func (r *Reader) next() (Record, error) {
 		r.err = io.EOF
 		return Record{}, io.EOF
 	}
-	if errors.Is(err, errOverLimit) {
+	if err != nil && errors.Is(err, errOverLimit) {
 		return r.overLimit()
 	}
 	strict := true
@@ -394,7 +394,7 @@ func (r *Reader) emit(start, end int64, line int, raw []byte, fields []string, l
 	if r.tx != nil {
 		r.tx.release(line)
 	}
-	if err := check(raw, fields, line, r.opts); err != nil {
+	if err := check(raw, fields, line, &r.opts); err != nil {
 		err.Record = rec.Number
 		return rec, err
 	}
@@ -522,12 +522,12 @@ func (r *Reader) skipBlank(from, to int64) (int64, int) {
 // check validates a parsed record's bytes: no NUL, valid UTF-8 (a field of
 // a UTF-8 list that is not is decoded as Windows-1252), no field or record
 // over its limit. The common case costs two fast scans of raw.
-func check(raw []byte, fields []string, line int, opts Options) *ParseError {
+func check(raw []byte, fields []string, line int, opts *Options) *ParseError {
 	maxField := opts.MaxFieldBytes
 	if bytes.IndexByte(raw, 0) >= 0 {
 		return &ParseError{Line: line, Field: fieldWith(fields, func(f string) bool { return strings.IndexByte(f, 0) >= 0 }), Err: ErrBinary}
 	}
-	if !validUTF8(raw) {
+	if !utf8.Valid(raw) {
 		for i, f := range fields {
 			if !utf8.ValidString(f) {
 				fields[i] = fromWindows1252(f)

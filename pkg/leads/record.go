@@ -45,7 +45,7 @@ func ParseRecord(raw []byte, header []string, opts Options) (Record, error) {
 		return Record{}, err
 	}
 	line := 1
-	if perr := check(text, fields, line, opts); perr != nil {
+	if perr := check(text, fields, line, &opts); perr != nil {
 		perr.Record = -1
 		return Record{}, perr
 	}
