@@ -324,6 +324,9 @@ func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep inde
 		TableName: aws.String(s.table), IndexName: aws.String(ByObject),
 		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		// A page is held while it is deleted: 1,000 keys, not DynamoDB's
+		// 1 MB, keeps that memory flat (index_rss_growth).
+		Limit: aws.Int32(deletePage),
 	})
 	deleted := 0
 	var reqs []ddbtypes.WriteRequest
@@ -356,6 +359,9 @@ func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep inde
 	}
 	return deleted, nil
 }
+
+// deletePage is how many entries DeleteEntries reads and deletes at a time.
+const deletePage = 1000
 
 // maxBatch is BatchWriteItem's limit of requests per call.
 const maxBatch = 25
