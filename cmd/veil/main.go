@@ -5,6 +5,7 @@
 //	veil columns set|get -campaign ID …         a campaign's column map
 //	veil lists [-failed] [-json]                what the index made of every current list
 //	veil verify [-prefix P] [-repair] …         entries in the table equal to what manifests count
+//	veil rotate-key -secret S -begin|-status|-finish  replace the index's HMAC key
 //
 // Commands that call AWS use the SDK's standard configuration
 // (AWS_ENDPOINT_URL, AWS_REGION, credentials), so they work unchanged
@@ -35,6 +36,8 @@ var commands = map[string]command{
 	"columns":  columns,
 	"lists":    lists,
 	"verify":   verifyCmd,
+	// rotate-key: see rotatekey.go.
+	"rotate-key": rotateKey,
 }
 
 const usageText = `usage:
@@ -44,6 +47,7 @@ const usageText = `usage:
   veil columns get -campaign ID [-table veil-index]
   veil lists [-failed] [-json] [-migrate] [-table veil-index]
   veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
+  veil rotate-key -secret NAME|ARN -begin|-status|-finish [-table veil-index]
 `
 
 func main() {

@@ -211,8 +211,8 @@ func (l *ListIndexer) Remove(ctx context.Context, key string) (time.Duration, er
 	// A rule that keeps every version deletes nothing and sees every entry
 	// left: the store's own query of an object's entries.
 	left := 0
-	if _, err := l.store.DeleteEntries(ctx, generatedBucket, key, func(context.Context) (func(string) bool, error) {
-		return func(string) bool { left++; return true }, nil
+	if _, err := l.store.DeleteEntries(ctx, generatedBucket, key, func(context.Context) (func(string, string) bool, error) {
+		return func(string, string) bool { left++; return true }, nil
 	}); err != nil {
 		return 0, err
 	}

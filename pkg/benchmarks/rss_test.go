@@ -128,8 +128,8 @@ func TestListIndexer(t *testing.T) {
 	// Only the second version's entries are left. A rule that keeps every
 	// entry deletes none and sees them all.
 	versions := map[string]int64{}
-	if _, err := l.store.DeleteEntries(ctx, generatedBucket, "campaigns/t/list.csv", func(context.Context) (func(string) bool, error) {
-		return func(v string) bool { versions[v]++; return true }, nil
+	if _, err := l.store.DeleteEntries(ctx, generatedBucket, "campaigns/t/list.csv", func(context.Context) (func(string, string) bool, error) {
+		return func(v, _ string) bool { versions[v]++; return true }, nil
 	}); err != nil {
 		t.Fatal(err)
 	}

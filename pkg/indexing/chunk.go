@@ -81,6 +81,10 @@ type ChunkResult struct {
 	Failed string `json:"failed,omitempty"`
 	// Superseded says a later change owns the key: nothing was written.
 	Superseded bool `json:"superseded,omitempty"`
+	// KeyID is the ID of the key the chunk's entries were written under:
+	// during a key rotation, chunks run by instances that loaded the
+	// secret at different times may differ.
+	KeyID string `json:"keyId,omitempty"`
 }
 
 // Chunker starts the chunked indexing of one claimed version (production:
@@ -412,7 +416,7 @@ func (s *Service) Chunk(ctx context.Context, job ChunkJob, c Chunk) (ChunkResult
 		return ChunkResult{}, err
 	}
 	return ChunkResult{Rows: part.Rows, Entries: part.Entries, Invalid: part.Invalid, UnreadableRows: part.UnreadableRows,
-		UnreadableLines: part.UnreadableLines, Minors: minors}, nil
+		UnreadableLines: part.UnreadableLines, Minors: minors, KeyID: s.KeyID}, nil
 }
 
 func (s *Service) readRange(ctx context.Context, job ChunkJob, c Chunk) ([]byte, error) {
@@ -465,16 +469,29 @@ func (s *Service) FinishChunked(ctx context.Context, job ChunkJob, results []Chu
 		}
 	}
 	version := job.VersionID
-	keepCurrent := func(v string) bool { return v == version }
-	if _, err := s.Index.DeleteEntries(ctx, job.Bucket, job.Key, s.owner(job.Bucket, job.Key, m.Sequencer, keepCurrent)); err != nil {
-		return s.yieldIfSuperseded(ctx, err, job.Bucket, job.Key, version)
+	// Entries of the version under a key no chunk wrote are stale (a
+	// re-key's old ones); one key for every chunk is the manifest's, none
+	// when they differ, so that the list is re-keyed again.
+	written := map[string]bool{}
+	for _, r := range results {
+		written[r.KeyID] = true
 	}
+	m.KeyID = ""
+	if len(written) == 1 {
+		for k := range written {
+			m.KeyID = k
+		}
+	}
+	keepCurrent := func(v, k string) bool { return v == version && (written[k] || len(written) == 0) }
 	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
 	if ok, err := s.Index.Finish(ctx, m); err != nil || !ok {
 		if err != nil {
 			return err
 		}
 		return s.yield(ctx, job.Bucket, job.Key, version)
+	}
+	if err := s.dropOthers(ctx, job.Bucket, job.Key, m.Sequencer, keepCurrent); err != nil {
+		return err
 	}
 	s.log().InfoContext(ctx, "object indexed in chunks", "bucket", m.Bucket, "key", m.Key, "versionId", version,
 		"chunks", len(results), "rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid, "unreadableRows", m.UnreadableRows)
@@ -494,7 +511,7 @@ func (s *Service) FailChunked(ctx context.Context, job ChunkJob, reason string) 
 	if !ok {
 		return s.yieldJob(ctx, job, m)
 	}
-	keepPrevious := func(v string) bool { return m.Previous != nil && v == m.Previous.VersionID }
+	keepPrevious := func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID }
 	if _, err := s.Index.DeleteEntries(ctx, job.Bucket, job.Key, s.owner(job.Bucket, job.Key, m.Sequencer, keepPrevious)); err != nil {
 		return s.yieldIfSuperseded(ctx, err, job.Bucket, job.Key, job.VersionID)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/veil-privacy/veil/pkg/asl"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
@@ -93,18 +94,20 @@ func entryKeys(rows []row) []cmpEntry {
 	return out
 }
 
-// waitDone waits until key's manifest leaves indexing.
+// waitDone waits for the chunked job of key's claimed version to stop
+// (its IndexListStateMachine execution, named by the job) and returns the
+// manifest it left.
 func waitDone(t *testing.T, e *env, key string) indexing.Manifest {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if m := e.manifest(t, key); m.Status != indexing.StatusIndexing {
-			return m
-		}
-		time.Sleep(20 * time.Millisecond)
+	m := e.manifest(t, key)
+	job := indexing.ChunkJob{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sequencer: m.Sequencer}
+	arn := strings.Replace(e.stack.Names["IndexListStateMachine"], ":stateMachine:", ":execution:", 1) + ":" + job.Name()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := e.stack.StepFunctions.Engine().WaitStatus(ctx, arn, asl.StatusSucceeded, asl.StatusFailed, asl.StatusAborted, asl.StatusTimedOut); err != nil {
+		t.Fatalf("chunked job of %s (%s) did not stop: %v", key, arn, err)
 	}
-	t.Fatalf("%s still indexing after 2 minutes", key)
-	return indexing.Manifest{}
+	return e.manifest(t, key)
 }
 
 // TestChunkedIndexing: a list of thousands of rows indexed through

@@ -3,6 +3,8 @@ package indexing_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -202,4 +204,69 @@ func TestConcurrentChangesKeepEveryEntry(t *testing.T) {
 	if err != nil || len(res.Records) != 1 || res.Records[0].Fields["Name"] != "Cy" {
 		t.Fatalf("search for row 1's phone = %+v, %v; want Cy's row", res.Records, err)
 	}
+}
+
+// secondPageGate stops the service in DeleteEntries before its third page
+// of entries, until released: two pages (2,000 entries, of both versions)
+// have been decided by then.
+type secondPageGate struct {
+	indexing.Index
+	mu               sync.Mutex
+	pages            int
+	stopped, release chan struct{}
+}
+
+func (g *secondPageGate) DeleteEntries(ctx context.Context, bucket, key string, keep indexing.KeepFunc) (int, error) {
+	return g.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string, string) bool, error) {
+		g.mu.Lock()
+		g.pages++
+		n := g.pages
+		g.mu.Unlock()
+		if n == 3 {
+			close(g.stopped)
+			<-g.release
+		}
+		return keep(ctx)
+	})
+}
+
+// TestOldEntriesGoOnlyOnceTheNewVersionAnswers: when a replacement is
+// indexed, the old version's entries are deleted page by page. Midway,
+// every consumer of both versions is still found: the new version answers
+// as soon as it is whole, before the old one's entries start to go.
+func TestOldEntriesGoOnlyOnceTheNewVersionAnswers(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := context.Background()
+	key := "campaigns/swap/list.csv"
+	var v1, v2 strings.Builder
+	v1.WriteString("Name,Phone,Email\n")
+	v2.WriteString("Email,Name,Phone\n")
+	const people = 700 // 1,400 entries a version: more than one page of deletes
+	for i := range people {
+		fmt.Fprintf(&v1, "P%d,(415) 55%d-%04d,p%d@example.com\n", i, 5+i/10000, i%10000, i)
+		fmt.Fprintf(&v2, "p%d@example.com,P%d,(415) 55%d-%04d\n", i, i, 5+i/10000, i%10000)
+	}
+	e.put(t, key, []byte(v1.String()))
+	e.sync(t)
+	second := e.put(t, key, []byte(v2.String()))
+	c := e.one(t)
+	gate := &secondPageGate{Index: e.store, stopped: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- e.service(gate).Apply(ctx, c) }()
+	<-gate.stopped
+
+	finder := &search.Service{Index: e.store, Objects: e.objects, Secret: e.secret}
+	for i := 0; i < people; i += 10 {
+		res, err := finder.Search(ctx, []search.Identifier{{Field: "email", Kind: identifiers.Email, Value: fmt.Sprintf("p%d@example.com", i)}})
+		if err != nil || len(res.Records) != 1 || res.Records[0].Fields["Name"] != fmt.Sprintf("P%d", i) {
+			close(gate.release)
+			<-done
+			t.Fatalf("search for P%d while the old entries are deleted = %+v, %v; want their row", i, res.Records, err)
+		}
+	}
+	close(gate.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	e.wantIndexed(t, key, second)
 }

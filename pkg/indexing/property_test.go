@@ -116,7 +116,7 @@ func (j *jitterIndex) PutEntries(ctx context.Context, es []indexing.Entry) error
 
 func (j *jitterIndex) DeleteEntries(ctx context.Context, bucket, key string, keep indexing.KeepFunc) (int, error) {
 	j.jitter(ctx)
-	return j.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string) bool, error) {
+	return j.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string, string) bool, error) {
 		j.jitter(ctx) // between reading a page and deciding on it
 		rule, err := keep(ctx)
 		j.jitter(ctx) // between deciding and deleting

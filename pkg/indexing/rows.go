@@ -130,7 +130,7 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 	minors := newMinorCounter(schema, w.s.now())
 	size := w.s.batchSize()
 	// Every entry of the object shares these fields.
-	object := Entry{Bucket: w.m.Bucket, ObjectKey: w.m.Key, VersionID: w.m.VersionID, Sheet: sheet}
+	object := Entry{Bucket: w.m.Bucket, ObjectKey: w.m.Key, VersionID: w.m.VersionID, Sheet: sheet, KeyID: w.s.KeyID}
 	var scratch []identifiers.Entry
 	add := func(r *row) error {
 		w.m.Rows++

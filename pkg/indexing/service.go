@@ -85,6 +85,12 @@ type Manifest struct {
 	// Chunked says the version is (or was) indexed in chunks by a
 	// Chunker's job rather than by the change that claimed it.
 	Chunked bool
+	// KeyID is the ID of the HMAC key (indexkey.ID) the version is being
+	// or was indexed under: "" for a manifest written before keys had IDs,
+	// or for a chunked version whose chunks were indexed under different
+	// keys (during a key rotation). `veil rotate-key` reads it to tell
+	// which lists still need re-keying.
+	KeyID string
 }
 
 // Readable is what reading an indexed version's rows back needs.
@@ -99,6 +105,8 @@ type Readable struct {
 	Sheets     []Sheet  `dynamodbav:"sheets,omitempty"`
 	// Entries counts the version's entries in the index.
 	Entries int64 `dynamodbav:"entries,omitempty"`
+	// KeyID is the manifest's KeyID when the version was indexed.
+	KeyID string `dynamodbav:"keyId,omitempty"`
 }
 
 // Answering returns the manifest as searches read it: the indexed version
@@ -113,7 +121,7 @@ func (m Manifest) Answering() (Manifest, bool) {
 		p := m.Previous
 		m.VersionID, m.Format, m.Encoding, m.HeaderLine = p.VersionID, p.Format, p.Encoding, p.HeaderLine
 		m.Header, m.Delimiter, m.CRLineEnds, m.Sheets = p.Header, p.Delimiter, p.CRLineEnds, p.Sheets
-		m.Entries = p.Entries
+		m.Entries, m.KeyID = p.Entries, p.KeyID
 		return m, true
 	}
 	return Manifest{}, false
@@ -126,7 +134,8 @@ func lastIndexed(prev Manifest) *Readable {
 	r := prev.Previous
 	if prev.Status == StatusIndexed {
 		r = &Readable{VersionID: prev.VersionID, Format: prev.Format, Encoding: prev.Encoding, HeaderLine: prev.HeaderLine,
-			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets, Entries: prev.Entries}
+			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets, Entries: prev.Entries,
+			KeyID: prev.KeyID}
 	}
 	return r
 }
@@ -181,6 +190,9 @@ type Entry struct {
 	// test@test.com; see identifiers.Placeholder): findable by staff, its
 	// entries spread over several partitions, never a consumer's answer.
 	Placeholder bool
+	// KeyID is the ID of the HMAC key Key was computed under ("" for an
+	// entry written before keys had IDs).
+	KeyID string
 }
 
 // Index is the index's storage.
@@ -201,7 +213,8 @@ type Index interface {
 	// DeleteEntries deletes the entries of bucket/key page by page, in
 	// constant memory, and returns how many it deleted. After reading each
 	// page, and before deleting any of it, it calls keep for the rule of
-	// that page: the entries whose version the rule accepts stay. When
+	// that page: the entries whose version and key ID the rule accepts
+	// stay. When
 	// keep returns an error (ErrSuperseded: a later change owns the key
 	// now) it stops and returns that error.
 	DeleteEntries(ctx context.Context, bucket, key string, keep KeepFunc) (int, error)
@@ -210,12 +223,13 @@ type Index interface {
 	ColumnMap(ctx context.Context, campaign string) (ColumnMap, error)
 }
 
-// KeepFunc returns which versions' entries a page of deletes keeps. It is
+// KeepFunc returns which entries, by version and key ID (Entry.KeyID), a
+// page of deletes keeps. It is
 // called once per page of entries, after the page is read: an entry in the
 // page was written after its version's claim, so a manifest read by keep
 // shows that claim (or a later one), and a deleter that checks ownership
 // here never deletes the entries of a change that claimed the key after it.
-type KeepFunc func(ctx context.Context) (keep func(versionID string) bool, err error)
+type KeepFunc func(ctx context.Context) (keep func(versionID, keyID string) bool, err error)
 
 // ErrSuperseded stops a deleter whose claim a later change took over.
 var ErrSuperseded = errors.New("a later change owns the key")
@@ -240,8 +254,11 @@ type Objects interface {
 type Service struct {
 	Index   Index
 	Objects Objects
-	Secret  []byte
-	Region  string // default region of phone numbers ("" = US)
+	// Secret is the active HMAC key; KeyID is its ID (indexkey.ID), which
+	// every entry and manifest written records.
+	Secret []byte
+	KeyID  string
+	Region string // default region of phone numbers ("" = US)
 	// BatchSize is how many entries are written at a time (default 500).
 	BatchSize int
 	// ChunkBytes is the size past which a text list is handed to Chunker
@@ -329,6 +346,14 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 			// The same change again: fail the same way, without rereading,
 			// so that the message reaches the dead-letter queue.
 			return &InputError{Bucket: c.Bucket, Key: c.Key, VersionID: prev.VersionID, Reason: prev.Error}
+		case prev.Status == StatusIndexed && prev.Sequencer == seq:
+			// The same change again after it finished: the other versions'
+			// entries, dropped after the finish, may not all be gone yet.
+			s.log().DebugContext(ctx, "change already applied", "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
+			version, keyID := prev.VersionID, prev.KeyID
+			return s.dropOthers(ctx, c.Bucket, c.Key, seq, func(v, k string) bool {
+				return v == version && (keyID == "" || k == keyID)
+			})
 		case prev.Status != StatusIndexing || prev.Sequencer > seq:
 			s.log().DebugContext(ctx, "change already applied", "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
 			return nil
@@ -348,7 +373,7 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	// the change was about (a removed old one, say); the size is confirmed
 	// by the bytes read.
 	m := Manifest{Bucket: c.Bucket, Key: c.Key, VersionID: version, Sequencer: seq, Campaign: Campaign(c.Key),
-		UpdatedAt: s.now(), MinorsUnder16: -1, Size: current.Size, ETag: current.ETag}
+		UpdatedAt: s.now(), MinorsUnder16: -1, Size: current.Size, ETag: current.ETag, KeyID: s.KeyID}
 	if !exists {
 		// Claimed as work in progress and finished once the entries are
 		// gone: a crash in between leaves a claim that this change, sent
@@ -364,7 +389,10 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 		_, err := s.Index.Finish(ctx, m)
 		return err
 	}
-	keepCurrent := func(v string) bool { return v == version }
+	// Once this version is written in full under the active key, its
+	// entries under any other key (a re-key's old ones, or columns no
+	// longer identifiers) are stale: every current one was just written.
+	keepCurrent := func(v, k string) bool { return v == version && k == s.KeyID }
 	if c.Reconcile && !c.Force && prev.Status == StatusFailed && prev.VersionID == version {
 		return &InputError{Bucket: c.Bucket, Key: c.Key, VersionID: version, Reason: prev.Error}
 	}
@@ -377,27 +405,36 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 				return err
 			}
 		}
-		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepCurrent))
+		// The version was not reread: its entries stay whatever their key.
+		keepVersion := func(v, _ string) bool { return v == version }
+		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepVersion))
 		return superseded(err)
 	}
 	m.Status = StatusIndexing
 	// Until this version is indexed, searches answer from the last one.
 	m.Previous = lastIndexed(prev)
+	// A re-key rereads the version under a new key: its entries under the
+	// old key are other items (another partition), so they go on
+	// answering, the version its own Previous, until the new ones are
+	// all written.
+	rekey := c.Force && prev.VersionID == version && prev.KeyID != s.KeyID
 	switch {
 	case m.Previous == nil:
-	case c.Force && m.Previous.VersionID == version:
+	case c.Force && m.Previous.VersionID == version && !rekey:
 		m.Previous = nil // reread below from scratch
 	case c.Removed && m.Previous.VersionID == c.VersionID:
 		m.Previous = nil // the last indexed version itself is gone from S3
 	}
-	keepPrevious := func(v string) bool { return m.Previous != nil && v == m.Previous.VersionID }
+	keepPrevious := func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID }
 	if err := s.claim(ctx, m, prev); err != nil {
 		return err
 	}
 	if c.Force && prev.VersionID == version {
 		// Rereading the same version under another column map: entries of
-		// columns no longer identifiers would not be overwritten.
-		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepPrevious)); err != nil {
+		// columns no longer identifiers would not be overwritten. Entries
+		// under another key stay until the reread is done (keepCurrent).
+		keepOtherKeys := func(v, k string) bool { return keepPrevious(v, k) && !(rekey && v == version && k == s.KeyID) }
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepOtherKeys)); err != nil {
 			return s.yieldIfSuperseded(ctx, err, c.Bucket, c.Key, version)
 		}
 	}
@@ -445,9 +482,9 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 		}
 		return err
 	}
-	if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepCurrent)); err != nil {
-		return s.yieldIfSuperseded(ctx, err, c.Bucket, c.Key, version)
-	}
+	// Indexed first, the other versions' entries dropped after: deleting
+	// them first would empty the version searches answer from (Previous)
+	// while the new one, whole already, is not yet the one answering.
 	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
 	ok, err := s.Index.Finish(ctx, m)
 	if err != nil {
@@ -456,21 +493,33 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	if !ok {
 		return s.yield(ctx, c.Bucket, c.Key, version)
 	}
+	if err := s.dropOthers(ctx, c.Bucket, c.Key, seq, keepCurrent); err != nil {
+		return err
+	}
 	s.log().InfoContext(ctx, "object indexed", "bucket", c.Bucket, "key", c.Key, "versionId", version,
 		"format", m.Format, "encoding", m.Encoding, "rows", m.Rows, "entries", m.Entries, "invalid", m.Invalid,
 		"unreadableRows", m.UnreadableRows, "minorsUnder16", m.MinorsUnder16)
 	return nil
 }
 
-func keepNone(string) bool { return false }
+func keepNone(string, string) bool { return false }
+
+// dropOthers deletes, once the version holding the claim seq is indexed,
+// the entries keep rejects (other versions', strays). Searches already
+// answer from the indexed version and skip the rest as stale meanwhile. A
+// later change that took the key over does this itself when it is done.
+func (s *Service) dropOthers(ctx context.Context, bucket, key, seq string, keep func(versionID, keyID string) bool) error {
+	_, err := s.Index.DeleteEntries(ctx, bucket, key, s.owner(bucket, key, seq, keep))
+	return superseded(err)
+}
 
 // owner is the KeepFunc of the change holding the claim seq: each page of
 // deletes reads the manifest again, applies keep while seq is still the
 // claim, and stops with ErrSuperseded once a later change holds it. A
 // later change's entries are only written after its claim, so they are
 // never in a page this rule deletes from.
-func (s *Service) owner(bucket, key, seq string, keep func(string) bool) KeepFunc {
-	return func(ctx context.Context) (func(string) bool, error) {
+func (s *Service) owner(bucket, key, seq string, keep func(versionID, keyID string) bool) KeepFunc {
+	return func(ctx context.Context) (func(string, string) bool, error) {
 		m, err := s.Index.Manifest(ctx, bucket, key)
 		if err != nil {
 			return nil, err
@@ -505,8 +554,8 @@ func (s *Service) yieldIfSuperseded(ctx context.Context, err error, bucket, key,
 // version or answers from it: its entries are the very same items, and
 // deleting them would empty an indexed object.
 func (s *Service) yield(ctx context.Context, bucket, key, version string) error {
-	mine := func(v string) bool { return v != version }
-	_, err := s.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string) bool, error) {
+	mine := func(v, _ string) bool { return v != version }
+	_, err := s.Index.DeleteEntries(ctx, bucket, key, func(ctx context.Context) (func(string, string) bool, error) {
 		owner, err := s.Index.Manifest(ctx, bucket, key)
 		if err != nil {
 			return nil, err

@@ -81,7 +81,7 @@ func newEnv(t *testing.T, hold bool) *env {
 
 // service returns a service like e.svc on idx.
 func (e *env) service(idx indexing.Index) *indexing.Service {
-	return &indexing.Service{Index: idx, Objects: e.objects, Secret: e.secret, BatchSize: 7,
+	return &indexing.Service{Index: idx, Objects: e.objects, Secret: e.secret, KeyID: indexkey.ID(e.secret), BatchSize: 7,
 		Now: func() time.Time { return testNow }, Logger: slog.New(slog.DiscardHandler)}
 }
 
@@ -181,6 +181,7 @@ type row struct {
 	Entries   int64  `dynamodbav:"entries"`
 	Error     string `dynamodbav:"error"`
 	Size      int64  `dynamodbav:"size"`
+	KeyID     string `dynamodbav:"keyId"`
 }
 
 // entry is the part of an entry two indexes must agree on.

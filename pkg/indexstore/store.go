@@ -149,6 +149,7 @@ type manifestItem struct {
 	CoverageRef string             `dynamodbav:"coverageRef,omitempty"`
 	Previous    *indexing.Readable `dynamodbav:"previous,omitempty"`
 	Chunked     bool               `dynamodbav:"chunked,omitempty"`
+	KeyID       string             `dynamodbav:"keyId,omitempty"`
 }
 
 // entryItem is an index entry as stored.
@@ -168,6 +169,8 @@ type entryItem struct {
 	// Placeholder entries live under PlaceholderShards partitions of
 	// their key (entryPK), not one.
 	Placeholder bool `dynamodbav:"placeholder,omitempty"`
+	// KeyID names the HMAC key the PK's identifier key was computed under.
+	KeyID string `dynamodbav:"keyId,omitempty"`
 }
 
 // PlaceholderShards is how many partitions a placeholder value's entries
@@ -218,7 +221,7 @@ func fromItem(it manifestItem) indexing.Manifest {
 		Delimiter: it.Delimiter, CRLineEnds: it.CRLineEnds, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
 		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
 		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
-		UpdatedAt: it.UpdatedAt, Previous: it.Previous, Chunked: it.Chunked,
+		UpdatedAt: it.UpdatedAt, Previous: it.Previous, Chunked: it.Chunked, KeyID: it.KeyID,
 	}
 }
 
@@ -230,7 +233,7 @@ func toItem(m indexing.Manifest) manifestItem {
 		Delimiter: m.Delimiter, CRLineEnds: m.CRLineEnds, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
-		UpdatedAt: m.UpdatedAt, Previous: m.Previous, Chunked: m.Chunked,
+		UpdatedAt: m.UpdatedAt, Previous: m.Previous, Chunked: m.Chunked, KeyID: m.KeyID,
 		Coverage: coverageOf(m), CoverageRef: coverageRefOf(m),
 	}
 }
@@ -301,7 +304,7 @@ func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error 
 		item, err := attributevalue.MarshalMap(entryItem{
 			PK: entryPK(e), SK: sk, GSI1PK: objectRef(e.Bucket, e.ObjectKey), GSI1SK: sk[len(rowPrefix):],
 			Kind: e.Kind, Bucket: e.Bucket, Key: e.ObjectKey, VersionID: e.VersionID, Sheet: e.Sheet, Row: e.Row, Offset: e.Offset, Length: e.Length,
-			Placeholder: e.Placeholder,
+			Placeholder: e.Placeholder, KeyID: e.KeyID,
 		})
 		if err != nil {
 			return fmt.Errorf("entry of %s row %d: %w", e.ObjectKey, e.Row, err)
@@ -315,7 +318,7 @@ func (s *Store) PutEntries(ctx context.Context, entries []indexing.Entry) error 
 // keep for each page's rule once the page is read; see indexing.Index.
 func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep indexing.KeepFunc) (int, error) {
 	kc := expression.Key("GSI1PK").Equal(expression.Value(objectRef(bucket, key)))
-	proj := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("versionId"))
+	proj := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("versionId"), expression.Name("keyId"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
 	if err != nil {
 		return 0, err
@@ -344,11 +347,12 @@ func (s *Store) DeleteEntries(ctx context.Context, bucket, key string, keep inde
 			var e struct {
 				PK, SK    string
 				VersionID string `dynamodbav:"versionId"`
+				KeyID     string `dynamodbav:"keyId"`
 			}
 			if err := attributevalue.UnmarshalMap(it, &e); err != nil {
 				return deleted, err
 			}
-			if !rule(e.VersionID) {
+			if !rule(e.VersionID, e.KeyID) {
 				reqs = append(reqs, ddbtypes.WriteRequest{DeleteRequest: &ddbtypes.DeleteRequest{Key: keyOf(e.PK, e.SK)}})
 			}
 		}
@@ -508,7 +512,7 @@ func (s *Store) lookupPK(ctx context.Context, hmacKey, pk string) ([]indexing.En
 				return nil, err
 			}
 			out = append(out, indexing.Entry{Key: hmacKey, Kind: h.Kind, Bucket: h.Bucket, ObjectKey: h.Key,
-				VersionID: h.VersionID, Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length, Placeholder: h.Placeholder})
+				VersionID: h.VersionID, Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length, Placeholder: h.Placeholder, KeyID: h.KeyID})
 		}
 	}
 	return out, nil

@@ -87,7 +87,9 @@ func TestEntries(t *testing.T) {
 		t.Fatalf("Lookup = %d hits, want %d", len(hits), want)
 	}
 	n, err := store.DeleteEntries(ctx, "veil-leads", "campaigns/a/list.csv",
-		func(context.Context) (func(string) bool, error) { return func(v string) bool { return v == "v2" }, nil })
+		func(context.Context) (func(string, string) bool, error) {
+			return func(v, _ string) bool { return v == "v2" }, nil
+		})
 	if err != nil || n != 60 {
 		t.Fatalf("DeleteEntries = %d, %v; want 60", n, err)
 	}

@@ -16,14 +16,17 @@ import (
 
 // SearchService builds the search every function that searches shares
 // (SearchFunction, IntakeFunction's GET /search) from INDEX_TABLE,
-// INDEX_KEY_SECRET_ARN and PHONE_REGION. It returns *MissingError for an
-// unset variable, or the error of loading the key.
+// INDEX_KEY_SECRET_ARN and PHONE_REGION, searching under every key of the
+// keyring. It returns *MissingError for an unset variable, or the error of
+// loading the keyring.
 func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (*search.Service, error) {
 	v, err := Require(getenv, "INDEX_TABLE", "INDEX_KEY_SECRET_ARN")
 	if err != nil {
 		return nil, err
 	}
-	secret, err := indexkey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), v[1])
+	// Every key of the keyring: during a rotation, lists are indexed under
+	// the old key or the new one.
+	ring, err := indexkey.LoadKeyring(ctx, secretsmanager.NewFromConfig(awsCfg), v[1])
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +35,8 @@ func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	return &search.Service{
 		Index:   store,
 		Objects: objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions)),
-		Secret:  secret,
+		Secret:  ring.Active.Secret,
+		Secrets: ring.Secrets(),
 		Region:  getenv("PHONE_REGION"),
 	}, nil
 }

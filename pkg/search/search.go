@@ -108,6 +108,12 @@ type Objects interface {
 type Service struct {
 	Index   Index
 	Objects Objects
+	// Secrets are every HMAC key of the index's keyring, the active one
+	// first (indexkey.Keyring.Secrets): during a key rotation a list is
+	// indexed under the old key or the new one, and a search looks every
+	// identifier up under each. Secret alone is used when Secrets is
+	// empty.
+	Secrets [][]byte
 	Secret  []byte
 	Region  string
 	// Concurrency bounds concurrent lookups and ranged GETs (default 8).
@@ -255,8 +261,11 @@ func nonNil(c indexing.Coverage) indexing.Coverage {
 }
 
 type keyed struct {
-	key  string
-	kind string
+	// key names the identifier: its key under the first secret. lookups
+	// are its keys under every secret, key first.
+	key     string
+	lookups []string
+	kind    string
 	// placeholder says the value is a documented placeholder
 	// (identifiers.Placeholder).
 	placeholder bool
@@ -270,6 +279,10 @@ func (s *Service) keys(ids []Identifier) ([]keyed, error) {
 	norm, err := identifiers.NewNormalizer(s.Region)
 	if err != nil {
 		return nil, err
+	}
+	secrets := s.Secrets
+	if len(secrets) == 0 {
+		secrets = [][]byte{s.Secret}
 	}
 	seen := map[string]bool{}
 	var out []keyed
@@ -286,43 +299,56 @@ func (s *Service) keys(ids []Identifier) ([]keyed, error) {
 			}
 			return nil, veil.Invalid(id.Field, "%s", reason)
 		}
-		k := identifiers.Key(s.Secret, id.Kind, n)
-		if !seen[k] {
+		lookups := make([]string, len(secrets))
+		for i, secret := range secrets {
+			lookups[i] = identifiers.Key(secret, id.Kind, n)
+		}
+		if k := lookups[0]; !seen[k] {
 			seen[k] = true
-			out = append(out, keyed{key: k, kind: name, placeholder: identifiers.Placeholder(id.Kind, n)})
+			out = append(out, keyed{key: k, lookups: lookups, kind: name, placeholder: identifiers.Placeholder(id.Kind, n)})
 		}
 	}
 	return out, nil
 }
 
-// lookup fetches every key's entries concurrently and merges them by row.
+// lookup fetches every key's entries, under every secret, concurrently and
+// merges them by row: a row indexed under two keys during a re-key is one
+// row, found by one identifier.
 func (s *Service) lookup(ctx context.Context, keys []keyed) (map[rowID]*hit, error) {
 	var mu sync.Mutex
 	found := map[rowID]*hit{}
 	g, gctx := s.group(ctx)
 	for _, k := range keys {
-		g.Go(func() error {
-			entries, err := s.Index.Lookup(gctx, k.key, k.placeholder)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, e := range entries {
-				id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
-				h, ok := found[id]
-				if !ok {
-					h = &hit{entry: e, kinds: map[string]bool{}, keys: map[string]bool{}}
-					found[id] = h
-				}
-				h.kinds[k.kind] = true
-				h.keys[k.key] = true
-				h.entries = append(h.entries, e)
-			}
-			return nil
-		})
+		for _, lookup := range k.lookups {
+			g.Go(func() error {
+				return s.lookupOne(gctx, k, lookup, &mu, found)
+			})
+		}
 	}
 	return found, g.Wait()
+}
+
+// lookupOne looks up one key of the identifier k and merges its entries
+// into found under mu.
+func (s *Service) lookupOne(ctx context.Context, k keyed, lookup string, mu *sync.Mutex, found map[rowID]*hit) error {
+	entries, err := s.Index.Lookup(ctx, lookup, k.placeholder)
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range entries {
+		id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
+		h, ok := found[id]
+		if !ok {
+			h = &hit{entry: e, kinds: map[string]bool{}, keys: map[string]bool{}}
+			found[id] = h
+		}
+		h.kinds[k.kind] = true
+		h.keys[k.key] = true
+		h.entries = append(h.entries, e)
+	}
+	return nil
 }
 
 // readObject reads the rows of one object, given its manifest (the zero

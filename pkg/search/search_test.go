@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -334,6 +335,72 @@ func TestSearchReadsCoverageWithLookups(t *testing.T) {
 			}
 			if len(res.Records) != tc.records || (tc.err == nil && res.Coverage.Objects != 3) {
 				t.Fatalf("result = %d records, coverage %+v; want %d records and, without error, 3 objects", len(res.Records), res.Coverage, tc.records)
+			}
+		})
+	}
+}
+
+// TestSearchUnderEveryKey: during a key rotation a row may be indexed under
+// the old key, the new one, or both (a re-key in flight). A search under
+// the keyring finds it under either, once, matched on its identifier.
+func TestSearchUnderEveryKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.put(t, "campaigns/k/list.csv", "phone,name\n2125550161,Both Keys\n2125550162,New Key Only\n")
+	norm, err := identifiers.NewNormalizer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyA, keyB := f.svc.Secret, []byte("a new key of the index, 32 bytes or more")
+	rekey := func(raw string, dropOld bool) {
+		t.Helper()
+		n, err := norm.Normalize(identifiers.Phone, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := f.store.Lookup(ctx, identifiers.Key(keyA, identifiers.Phone, n), false)
+		if err != nil || len(old) != 1 {
+			t.Fatalf("Lookup under the old key = %+v, %v; want 1 entry", old, err)
+		}
+		e := old[0]
+		e.Key, e.KeyID = identifiers.Key(keyB, identifiers.Phone, n), "b"
+		if err := f.store.PutEntries(ctx, []indexing.Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+		if dropOld {
+			if err := f.store.DeleteEntry(ctx, old[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rekey("2125550161", false)
+	rekey("2125550162", true)
+	ring := &search.Service{Index: f.store, Objects: f.objects, Secrets: [][]byte{keyB, keyA}}
+	tests := []struct {
+		name  string
+		svc   *search.Service
+		phone string
+		want  string // the name of the one row found, "" for none
+	}{
+		{"both keys: one record", ring, "212-555-0161", "Both Keys"},
+		{"new key only", ring, "212-555-0162", "New Key Only"},
+		{"old key alone misses the re-keyed row", f.svc, "212-555-0162", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := tc.svc.Search(ctx, []search.Identifier{{Field: "phone[0]", Kind: identifiers.Phone, Value: tc.phone}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range res.Records {
+				got = append(got, r.Fields["name"])
+				if !slices.Equal(r.MatchedOn, []string{"phone"}) || r.PlaceholderOnly {
+					t.Fatalf("record = %+v, want matched on phone, not a placeholder", r)
+				}
+			}
+			if want := []string{tc.want}; tc.want == "" && len(got) != 0 || tc.want != "" && !slices.Equal(got, want) || len(res.Stale) != 0 {
+				t.Fatalf("records = %q, stale %+v; want %q, nothing stale", got, res.Stale, tc.want)
 			}
 		})
 	}

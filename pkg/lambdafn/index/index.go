@@ -83,7 +83,9 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	secret, err := indexkey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.KeySecretARN)
+	// New entries are written under the active key only; the keyring's
+	// others are searched, never written.
+	ring, err := indexkey.LoadKeyring(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.KeySecretARN)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,8 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	svc := &indexing.Service{
 		Index:   store,
 		Objects: objectstore.New(s3c),
-		Secret:  secret,
+		Secret:  ring.Active.Secret,
+		KeyID:   ring.Active.ID,
 		Region:  cfg.PhoneRegion,
 	}
 	if cfg.ChunkBytes > 0 {

@@ -1,6 +1,6 @@
 // Package secretslocal is the local stack's Secrets Manager: the secrets
 // template.yaml declares, generated once and kept under .local/, served
-// through GetSecretValue and DescribeSecret.
+// through GetSecretValue, PutSecretValue and DescribeSecret.
 package secretslocal
 
 import (
@@ -68,6 +68,20 @@ func (s *Store) Ensure(name string, n int) error {
 	return os.WriteFile(path, v, 0o600)
 }
 
+// put replaces the value of the secret name and keeps it.
+func (s *Store) put(name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[name] = value
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, name), []byte(value), 0o600); err != nil {
+		return fmt.Errorf("secret %s: %w", name, err)
+	}
+	return nil
+}
+
 func (s *Store) lookup(id string) (string, string, bool) {
 	name := id
 	if i := strings.Index(id, ":secret:"); i >= 0 {
@@ -83,7 +97,8 @@ func (s *Store) lookup(id string) (string, string, bool) {
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")
 	var in struct {
-		SecretID string `json:"SecretId"`
+		SecretID     string `json:"SecretId"`
+		SecretString string `json:"SecretString"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		fail(w, "InvalidRequestException", "malformed request body")
@@ -101,6 +116,17 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out["VersionId"] = "local-v1"
 		out["VersionStages"] = []string{"AWSCURRENT"}
 		out["CreatedDate"] = float64(time.Now().Unix())
+	case "PutSecretValue":
+		if in.SecretString == "" {
+			fail(w, "InvalidRequestException", "SecretString is required locally")
+			return
+		}
+		if err := s.put(name, in.SecretString); err != nil {
+			fail(w, "InternalServiceError", err.Error())
+			return
+		}
+		out["VersionId"] = "local-v1"
+		out["VersionStages"] = []string{"AWSCURRENT"}
 	case "DescribeSecret":
 		out["VersionIdsToStages"] = map[string][]string{"local-v1": {"AWSCURRENT"}}
 	default:

@@ -122,7 +122,9 @@ func TestProtocolErrors(t *testing.T) {
 	}{
 		{name: "malformed body", target: "secretsmanager.GetSecretValue", body: "{", wantType: "InvalidRequestException"},
 		{name: "unknown secret", target: "secretsmanager.GetSecretValue", body: `{"SecretId":"nope"}`, wantType: "ResourceNotFoundException"},
-		{name: "unsupported operation", target: "secretsmanager.PutSecretValue", body: `{"SecretId":"K"}`, wantType: "UnknownOperationException"},
+		{name: "unsupported operation", target: "secretsmanager.RotateSecret", body: `{"SecretId":"K"}`, wantType: "UnknownOperationException"},
+		{name: "put without a value", target: "secretsmanager.PutSecretValue", body: `{"SecretId":"K"}`, wantType: "InvalidRequestException"},
+		{name: "put to an unknown secret", target: "secretsmanager.PutSecretValue", body: `{"SecretId":"nope","SecretString":"v"}`, wantType: "ResourceNotFoundException"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,5 +139,30 @@ func TestProtocolErrors(t *testing.T) {
 				t.Fatalf("body = %s, want __type %s", w.Body, tc.wantType)
 			}
 		})
+	}
+}
+
+// TestPutSecretValueKeeps: a value put (veil rotate-key) is what the next
+// GetSecretValue returns, and what a restarted stack reads.
+func TestPutSecretValueKeeps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "secrets")
+	s := New(dir, "us-east-1", "000000000000")
+	if err := s.Ensure("IndexKeySecret", 64); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := client(t, s)
+	const v = `{"active":"a","keys":{}}`
+	if _, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("IndexKeySecret"), SecretString: aws.String(v)}); err != nil {
+		t.Fatalf("PutSecretValue error = %v", err)
+	}
+	for name, st := range map[string]*Store{"same store": s, "restarted": New(dir, "us-east-1", "000000000000")} {
+		if err := st.Ensure("IndexKeySecret", 64); err != nil {
+			t.Fatal(err)
+		}
+		out, err := client(t, st).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("IndexKeySecret")})
+		if err != nil || aws.ToString(out.SecretString) != v {
+			t.Fatalf("%s: GetSecretValue = %q, %v; want %q", name, aws.ToString(out.SecretString), err, v)
+		}
 	}
 }
