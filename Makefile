@@ -12,7 +12,7 @@ FUNCTIONS := IntakeFunction IndexFunction SearchFunction ExportFunction Pseudony
 AWS_CLI   ?= /usr/bin/aws
 export AWS_CLI
 
-.PHONY: help deps go-deps node-deps aws-cli run token test test-go test-asl lint bench clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help deps go-deps node-deps aws-cli run token test test-go test-asl lint bench soak clean $(addprefix build-,$(FUNCTIONS))
 
 help: ## List the targets.
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -56,6 +56,9 @@ lint: ## gofmt and go vet.
 
 bench: go-deps node-deps ## Performance figures as side-by-side ratios, one `name value` per line.
 	$(GO) run ./cmd/veil-bench
+
+soak: go-deps node-deps ## Not part of test: 500,000 rows chunked on the local stack, replaced while searches check every answer.
+	$(GO) run ./cmd/veil-bench -soak
 
 clean: ## Remove the local stack's data and build output.
 	rm -rf .local .aws-sam

@@ -32,6 +32,9 @@ type Config struct {
 	Child ChildCommand
 	// DynaliteRows is the list index_entries_per_s_dynalite indexes.
 	DynaliteRows int
+	// LargeChunkRows is the chunk-sized list of index_large_list_ratio;
+	// the large list has ten times as many records.
+	LargeChunkRows int
 	// CorpusRows records in CorpusFiles lists make the search corpus.
 	CorpusRows, CorpusFiles int
 	// Consumers known consumers have rows in the corpus.
@@ -58,7 +61,7 @@ type Config struct {
 // DefaultConfig is the run of record.
 func DefaultConfig() Config {
 	return Config{
-		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 1500, RSSRuns: 5, DynaliteRows: 10_000,
+		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 1500, RSSRuns: 5, DynaliteRows: 10_000, LargeChunkRows: 2000,
 		CorpusRows: 1_000_000, CorpusFiles: 10, Consumers: 50,
 		Entries: 1_000_000, Writers: 4, Searches: 500, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
@@ -70,7 +73,7 @@ func DefaultConfig() Config {
 // meaningful.
 func QuickConfig() Config {
 	return Config{
-		Rows: 3000, AllCoreRuns: 1, RSSRows: 500, RSSRuns: 1, DynaliteRows: 300,
+		Rows: 3000, AllCoreRuns: 1, RSSRows: 500, RSSRuns: 1, DynaliteRows: 300, LargeChunkRows: 100,
 		CorpusRows: 2000, CorpusFiles: 2, Consumers: 4,
 		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
 		ScanRuns: 1, ScanSearches: 3,
@@ -206,9 +209,23 @@ func storeFigures(ctx context.Context, cfg Config, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("index_entries_per_s_dynalite: %w", err)
 	}
-	return add(r,
+	if err := add(r,
 		figure{"index_entries_per_s_dynalite", rate},
 		figure{"index_writers", float64(l.Writers())},
+	); err != nil {
+		return err
+	}
+	logf(cfg, "dynalite: a list of %d rows in one pass, one of %d rows in chunks of its size", cfg.LargeChunkRows, 10*cfg.LargeChunkRows)
+	large, err := MeasureLargeList(ctx, table, cfg.LargeChunkRows, cfg.Writers)
+	if err != nil {
+		return fmt.Errorf("index_large_list_ratio: %w", err)
+	}
+	return add(r,
+		figure{"index_large_list_chunk_kib", float64(large.ChunkBytes) / 1024},
+		figure{"index_large_list_chunks", float64(large.Chunks)},
+		figure{"index_large_list_one_chunk_s", large.One.Seconds()},
+		figure{"index_large_list_chunked_s", large.Ten.Seconds()},
+		figure{"index_large_list_ratio", large.Ratio},
 	)
 }
 

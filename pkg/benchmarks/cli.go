@@ -37,6 +37,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rssRows := fs.Int("rss-rows", 0, "records of index_rss_growth's smaller list; the larger has 10x (default 1500)")
 	entries := fs.Int("entries", 0, "index entries of the large search index; the small one holds 1% (default 1000000)")
 	searches := fs.Int("searches", 0, "searches per latency percentile (default 500)")
+	soak := fs.Bool("soak", false, "the soak instead of the figures: 500,000 rows chunked on the local stack, replaced while searches run (make soak)")
 	root := fs.String("root", "", "repository root (default: the nearest directory up from here holding template.yaml)")
 	var job ChildJob
 	fs.IntVar(&job.Rows, childFlag, 0, "")
@@ -86,6 +87,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Root, err = findRoot(*root); err != nil {
 		fmt.Fprintf(stderr, "veil-bench: %v\n", err)
 		return 2
+	}
+	if *soak {
+		sc := DefaultSoak()
+		sc.Root, sc.Log = cfg.Root, stderr
+		if *rows > 0 {
+			sc.Rows = *rows
+		}
+		if err := Soak(ctx, sc, NewReport(stdout)); err != nil {
+			fmt.Fprintf(stderr, "veil-bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	exe, err := os.Executable()
 	if err != nil {
