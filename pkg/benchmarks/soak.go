@@ -87,7 +87,7 @@ func Soak(ctx context.Context, cfg SoakConfig, r *Report) error {
 		return err
 	}
 
-	logf2(cfg.Log, "soak: uploading %d rows (%.1f MiB), chunks of %.1f MiB", cfg.Rows, float64(v1.Len())/(1<<20), float64(cfg.ChunkBytes)/(1<<20))
+	logf(Config{Log: cfg.Log}, "soak: uploading %d rows (%.1f MiB), chunks of %.1f MiB", cfg.Rows, float64(v1.Len())/(1<<20), float64(cfg.ChunkBytes)/(1<<20))
 	start := time.Now()
 	first, err := putObject(ctx, objects, bucket, key, v1.Bytes())
 	if err != nil {
@@ -110,7 +110,7 @@ func Soak(ctx context.Context, cfg SoakConfig, r *Report) error {
 			return err
 		}
 	}
-	logf2(cfg.Log, "soak: first version indexed in %s (%d entries); replacing it with %d rows while searching", t1.Round(time.Millisecond), m1.Entries, cfg.Rows/2+cfg.Rows%2)
+	logf(Config{Log: cfg.Log}, "soak: first version indexed in %s (%d entries); replacing it with %d rows while searching", t1.Round(time.Millisecond), m1.Entries, cfg.Rows/2+cfg.Rows%2)
 
 	// Searches while the second version is indexed: each checks its answer
 	// against the version the manifest said answered before and after it.
@@ -300,5 +300,3 @@ func waitIndexed(ctx context.Context, store *indexstore.Store, bucket, key, vers
 		}
 	}
 }
-
-func logf2(w io.Writer, format string, args ...any) { fmt.Fprintf(w, "# "+format+"\n", args...) }

@@ -293,9 +293,8 @@ func (s *Service) plan(ctx context.Context, m *Manifest) ([]Chunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Classified exactly as entryWriter.rows classifies: the first
-	// sampleRows readable rows, the campaign's overrides, the region.
-	schema, err := identifiers.Classify(m.Header, sample, identifiers.ClassifyOptions{Overrides: cm.overrides, Region: s.Region})
+	// Classified as entryWriter.rows classifies (classify).
+	schema, err := s.classify(m.Header, sample, cm.overrides)
 	if err != nil {
 		return nil, bad("classification: " + err.Error())
 	}

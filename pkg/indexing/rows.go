@@ -116,7 +116,7 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 	for i, r := range sample {
 		values[i] = r.fields
 	}
-	schema, err := identifiers.Classify(src.Header(), values, identifiers.ClassifyOptions{Overrides: overrides, Region: w.s.Region})
+	schema, err := w.s.classify(src.Header(), values, overrides)
 	if err != nil {
 		return nil, 0, bad("classification: " + err.Error())
 	}
@@ -219,4 +219,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// classify is how every path classifies a list, in one pass or in chunks:
+// from its header and first sampleRows readable rows, with the campaign's
+// overrides and the service's phone region.
+func (s *Service) classify(header []string, sample [][]string, overrides map[string]identifiers.Kind) (identifiers.Schema, error) {
+	return identifiers.Classify(header, sample, identifiers.ClassifyOptions{Overrides: overrides, Region: s.Region})
 }
