@@ -63,7 +63,7 @@ func DefaultConfig() Config {
 	return Config{
 		Rows: 1_000_000, AllCoreRuns: 3, RSSRows: 1500, RSSRuns: 5, DynaliteRows: 10_000, LargeChunkRows: 2000,
 		CorpusRows: 1_000_000, CorpusFiles: 10, Consumers: 50,
-		Entries: 1_000_000, Writers: 4, Searches: 500, Warmup: 200,
+		Entries: 1_000_000, Writers: 4, Searches: 2000, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
 		SFNExecutions: 20_000, SFNWaiting: 10_000,
 	}
@@ -231,17 +231,20 @@ func storeFigures(ctx context.Context, cfg Config, r *Report) error {
 
 // rssFigures measures index_rss_growth: the peak RSS of children indexing
 // a list of 10×RSSRows and of RSSRows rows, less a baseline child's. The
-// baseline and the smaller list, cheap to run, are the median of RSSRuns
-// children each: a peak moves by a few hundred KiB from one run to the
-// next with the garbage collector's timing, which matters most in the
-// smaller difference.
+// peaks are medians of RSSRuns children each (at most 3 of the larger
+// list): a peak moves by a few hundred KiB from one run to the next with
+// the garbage collector's timing. Children run with IndexFunction's GOGC.
 func rssFigures(cfg Config, table *IndexTable, r *Report) error {
-	logf(cfg, "peak RSS of child processes creating, replacing and removing lists of %d (baseline), %d and %d streamed rows on dynalite",
-		baselineRows, cfg.RSSRows, 10*cfg.RSSRows)
+	gogc, err := FunctionGOGC(cfg.Root)
+	if err != nil {
+		return err
+	}
+	logf(cfg, "peak RSS of child processes (GOGC %q, IndexFunction's) creating, replacing and removing lists of %d (baseline), %d and %d streamed rows on dynalite",
+		gogc, baselineRows, cfg.RSSRows, 10*cfg.RSSRows)
 	peak := func(rows, runs int) (int64, error) {
 		var kib []int64
 		for range max(1, runs) {
-			k, _, err := ChildPeakRSS(cfg.Child, ChildJob{Rows: rows, Endpoint: table.Endpoint, Table: table.Table, Writers: cfg.Writers})
+			k, _, err := ChildPeakRSS(cfg.Child, ChildJob{Rows: rows, Endpoint: table.Endpoint, Table: table.Table, Writers: cfg.Writers, GOGC: gogc})
 			if err != nil {
 				return 0, err
 			}
@@ -258,7 +261,8 @@ func rssFigures(cfg Config, table *IndexTable, r *Report) error {
 	if err != nil {
 		return err
 	}
-	large, err := peak(10*cfg.RSSRows, 1)
+	// The larger list takes ten times as long: fewer runs of it.
+	large, err := peak(10*cfg.RSSRows, min(cfg.RSSRuns, 3))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rows := fs.Int("rows", 0, "records of the indexing figures' list and of the search corpus (default 1000000)")
 	rssRows := fs.Int("rss-rows", 0, "records of index_rss_growth's smaller list; the larger has 10x (default 1500)")
 	entries := fs.Int("entries", 0, "index entries of the large search index; the small one holds 1% (default 1000000)")
-	searches := fs.Int("searches", 0, "searches per latency percentile (default 500)")
+	searches := fs.Int("searches", 0, "searches per latency percentile (default 2000)")
 	soak := fs.Bool("soak", false, "the soak instead of the figures: 500,000 rows chunked on the local stack, replaced while searches run (make soak)")
 	root := fs.String("root", "", "repository root (default: the nearest directory up from here holding template.yaml)")
 	var job ChildJob

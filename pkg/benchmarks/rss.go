@@ -26,9 +26,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
 
 // baselineRows is the list of the baseline child: a list needs a row.
@@ -42,15 +46,35 @@ type ChildJob struct {
 	Endpoint, Table string
 	// Writers is indexstore.Store.Writers (below 1: the default).
 	Writers int
+	// GOGC is the child's GOGC, as IndexFunction's environment sets it
+	// (FunctionGOGC); empty leaves the runtime's default.
+	GOGC string
+}
+
+// FunctionGOGC returns the GOGC IndexFunction's environment sets in root's
+// template.yaml, or "" if it sets none: the children measure the memory of
+// the function as deployed, its collector's setting included.
+func FunctionGOGC(root string) (string, error) {
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return "", err
+	}
+	for _, f := range t.Functions() {
+		if f.LogicalID == "IndexFunction" {
+			v, _ := f.Environment["GOGC"].(string)
+			return v, nil
+		}
+	}
+	return "", errors.New("benchmarks: no IndexFunction in template.yaml")
 }
 
 // childReport is the line a child prints, and its parent parses.
-const childReport = "records %d entries %d peak_rss_kib %d\n"
+const childReport = "records %d entries %d gogc %d peak_rss_kib %d\n"
 
 // ChildIndex is the child's work: it creates, replaces and removes a
 // generated list of job.Rows records per version (ListIndexer) and writes
-// "records N entries E peak_rss_kib K" to out: the rows of each version,
-// the entries of both, and its peak RSS. It fails if indexing does, or if
+// "records N entries E gogc G peak_rss_kib K" to out: the rows of each
+// version, the entries of both, the collector's setting and its peak RSS. It fails if indexing does, or if
 // the peak cannot be read.
 func ChildIndex(ctx context.Context, job ChildJob, out io.Writer) error {
 	l := NewListIndexer(job.Endpoint, job.Table, job.Writers)
@@ -75,7 +99,10 @@ func ChildIndex(ctx context.Context, job ChildJob, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("child index: %w", err)
 	}
-	_, err = fmt.Fprintf(out, childReport, job.Rows, first.Entries+second.Entries, peak)
+	// SetGCPercent returns the setting the child ran with; it is put back.
+	gogc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gogc)
+	_, err = fmt.Fprintf(out, childReport, job.Rows, first.Entries+second.Entries, gogc, peak)
 	return err
 }
 
@@ -119,19 +146,27 @@ const rssSlackKiB = 1024
 // process.
 type ChildCommand func(job ChildJob) *exec.Cmd
 
-// ChildPeakRSS runs one child over job and returns its peak RSS in KiB and
-// the entries it wrote. It fails if the child fails, does not report
-// job.Rows records, or reports a peak above its ru_maxrss.
+// ChildPeakRSS runs one child over job, with job.GOGC in its environment,
+// and returns its peak RSS in KiB and the entries it wrote. It fails if the
+// child fails, does not report job.Rows records and job.GOGC, or reports a
+// peak above its ru_maxrss.
 func ChildPeakRSS(child ChildCommand, job ChildJob) (peakKiB, entries int64, err error) {
 	cmd := child(job)
+	wantGOGC := 100
+	if job.GOGC != "" {
+		if wantGOGC, err = strconv.Atoi(job.GOGC); err != nil {
+			return 0, 0, fmt.Errorf("index child: GOGC %q: %w", job.GOGC, err)
+		}
+		cmd.Env = append(cmd.Environ(), "GOGC="+job.GOGC)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		return 0, 0, fmt.Errorf("index child over %d rows: %w (stderr: %s)", job.Rows, err, bytes.TrimSpace(errOut.Bytes()))
 	}
-	var n int64
-	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &peakKiB); err != nil || n != int64(job.Rows) || peakKiB <= 0 {
-		return 0, 0, fmt.Errorf("index child over %d rows printed %q, want records %d and a positive peak", job.Rows, out.String(), job.Rows)
+	var n, gogc int64
+	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &gogc, &peakKiB); err != nil || n != int64(job.Rows) || gogc != int64(wantGOGC) || peakKiB <= 0 {
+		return 0, 0, fmt.Errorf("index child over %d rows printed %q, want records %d, gogc %d and a positive peak", job.Rows, out.String(), job.Rows, wantGOGC)
 	}
 	maxRSS, err := PeakRSSKiB(cmd.ProcessState)
 	if err != nil {

@@ -169,4 +169,31 @@ func TestChildPeakRSS(t *testing.T) {
 	if _, _, err := ChildPeakRSS(wrong, job); err == nil {
 		t.Fatalf("ChildPeakRSS of a child indexing another count: error = nil, want an error")
 	}
+	// The child runs with the function's collector setting, and says so.
+	job.GOGC = "250"
+	if _, _, err := ChildPeakRSS(child, job); err != nil {
+		t.Fatalf("ChildPeakRSS with GOGC 250: %v", err)
+	}
+	// env(1) sets GOGC over the one ChildPeakRSS passes: the child's word
+	// that it ran with another setting fails the measurement.
+	other := func(job ChildJob) *exec.Cmd {
+		return exec.Command("env", append([]string{"GOGC=300", os.Args[0]}, job.args()...)...)
+	}
+	if _, _, err := ChildPeakRSS(other, job); err == nil {
+		t.Fatalf("ChildPeakRSS of a child run with GOGC 300, not 250: error = nil, want an error")
+	}
+}
+
+// The children measure IndexFunction as deployed: with its GOGC.
+func TestFunctionGOGC(t *testing.T) {
+	got, err := FunctionGOGC("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := strconv.Atoi(got); err != nil || n < 100 {
+		t.Fatalf("IndexFunction's GOGC = %q, want a setting of at least 100", got)
+	}
+	if _, err := FunctionGOGC(t.TempDir()); err == nil {
+		t.Fatalf("FunctionGOGC of a directory without template.yaml: error = nil, want an error")
+	}
 }
