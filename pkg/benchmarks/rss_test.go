@@ -97,9 +97,9 @@ func TestChildIndex(t *testing.T) {
 	if err := ChildIndex(context.Background(), job, &out); err != nil {
 		t.Fatalf("ChildIndex error = %v", err)
 	}
-	var n, entries, peak int64
-	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &peak); err != nil || n != 500 || peak <= 0 {
-		t.Fatalf("ChildIndex printed %q (%v), want records 500 and a positive peak", out.String(), err)
+	var n, entries, gogc, peak int64
+	if _, err := fmt.Sscanf(out.String(), childReport, &n, &entries, &gogc, &peak); err != nil || n != 500 || gogc <= 0 || peak <= 0 {
+		t.Fatalf("ChildIndex printed %q (%v), want records 500, its GOGC and a positive peak", out.String(), err)
 	}
 	// Two versions of about four identifiers a row.
 	if entries < 2*500*3 || entries > 2*500*4 {
