@@ -1,6 +1,6 @@
 # Veil. `make run` and `make test` work from a fresh clone: they install
 # what they need (Go modules, npm packages from package-lock.json, Debian's
-# awscli) themselves.
+# awscli, poppler-utils and curl) themselves.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -12,7 +12,7 @@ FUNCTIONS := IntakeFunction IndexFunction SearchFunction ExportFunction Pseudony
 AWS_CLI   ?= /usr/bin/aws
 export AWS_CLI
 
-.PHONY: help deps go-deps node-deps aws-cli run token test test-go test-asl lint bench soak clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help deps go-deps node-deps aws-cli pdftotext run token test test-go test-asl lint bench soak clean $(addprefix build-,$(FUNCTIONS))
 
 help: ## List the targets.
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -32,13 +32,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 aws-cli:
 	@test -x $(AWS_CLI) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends awscli; }
 
+# The PDF export's tests read its volumes back with Debian's pdftotext; the
+# end-to-end export test downloads through its links with curl.
+pdftotext:
+	@command -v pdftotext >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils; }
+	@command -v curl >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl; }
+
 run: go-deps node-deps ## Run the local stack in the foreground (Ctrl-C stops it).
 	$(GO) run ./cmd/veil-local -root .
 
 token: ## Print a local dev token for ROLE (agent|supervisor|admin|auditor) as the last line.
 	@$(GO) run ./cmd/veil token -role $(ROLE) -data .local
 
-test: deps lint test-asl test-go ## Every test: gofmt, vet, ASL validation, go test -race.
+test: deps pdftotext lint test-asl test-go ## Every test: gofmt, vet, ASL validation, go test -race.
 
 # Allocation counts are asserted without the race detector, whose
 # instrumentation allocates on its own.
