@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"token":    token,
 	"backfill": backfillCmd,
 	"columns":  columns,
+	"catalog":  catalogCmd,
 	"lists":    lists,
 	"verify":   verifyCmd,
 	// rotate-key: see rotatekey.go.
@@ -45,6 +46,8 @@ const usageText = `usage:
   veil backfill -bucket NAME [-prefix campaigns/] [-workers 8] [-batch 50] [-function IndexFunction] [-dry-run] [-json]
   veil columns set -campaign ID [-map 'Header=kind,…'] [-encoding LABEL] [-table veil-index]
   veil columns get -campaign ID [-table veil-index]
+  veil catalog set -campaign ID|default -file catalog.json|- [-table veil-index]
+  veil catalog get -campaign ID|default [-table veil-index]
   veil lists [-failed] [-json] [-migrate] [-table veil-index]
   veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
   veil rotate-key -secret NAME|ARN -begin|-status|-finish [-table veil-index]

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/backfill"
+	"github.com/veil-privacy/veil/pkg/export"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -152,6 +155,18 @@ func TestCommandsOnTheLocalStack(t *testing.T) {
 		{"columns bad encoding", []string{"columns", "set", "-campaign", "a", "-table", table, "-encoding", "klingon"}, exitUsage, "", `-encoding: unknown encoding "klingon"`},
 		{"columns bad kind", []string{"columns", "set", "-campaign", "a", "-table", table, "-map", "Phone=mobile"}, exitUsage, "", `-map entry 1 (Phone): unknown kind "mobile"`},
 		{"columns without campaign", []string{"columns", "get"}, exitUsage, "", "-campaign"},
+		{"catalog get default", []string{"catalog", "get", "-campaign", "a", "-table", table}, exitOK, export.DefaultCatalog.Retention, ""},
+		{"catalog set", []string{"catalog", "set", "-campaign", "a", "-table", table, "-file", catalogFile(t, `{"sources":["Acme Leads LLC"]}`)}, exitOK, `"Acme Leads LLC"`, ""},
+		{"catalog get", []string{"catalog", "get", "-campaign", "a", "-table", table}, exitOK, `"sources": [
+    "Acme Leads LLC"
+  ],
+  "purposes": [
+    "` + export.DefaultCatalog.Purposes[0], ""},
+		{"catalog set default", []string{"catalog", "set", "-campaign", "default", "-table", table, "-file", catalogFile(t, `{"retention":"Two years."}`)}, exitOK, `"retention": "Two years."`, ""},
+		{"catalog get falls back to default", []string{"catalog", "get", "-campaign", "b", "-table", table}, exitOK, `"retention": "Two years."`, ""},
+		{"catalog unknown field", []string{"catalog", "set", "-campaign", "a", "-table", table, "-file", catalogFile(t, `{"source":["x"]}`)}, exitUsage, "", `-file: want {`},
+		{"catalog empty entry", []string{"catalog", "set", "-campaign", "a", "-table", table, "-file", catalogFile(t, `{"purposes":["ok"," "]}`)}, exitUsage, "", `purposes[1]: empty`},
+		{"catalog without file", []string{"catalog", "set", "-campaign", "a", "-table", table}, exitUsage, "", `-file: required`},
 		{"unknown command", []string{"reindex"}, exitUsage, "", "usage:"},
 	}
 	for _, tc := range tests {
@@ -170,4 +185,14 @@ func TestCommandsOnTheLocalStack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// catalogFile writes a catalog for veil catalog set -file.
+func catalogFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "catalog.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/veil-privacy/veil/pkg/export"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -591,6 +592,44 @@ func (s *Store) PutColumnMap(ctx context.Context, campaign string, cm indexing.C
 	}
 	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
 		return fmt.Errorf("column map of %s: %w", campaign, err)
+	}
+	return nil
+}
+
+// catalogSK is the sort key of a campaign's disclosure catalog, beside its
+// column map.
+const catalogSK = "CATALOG"
+
+type catalogItem struct {
+	PK, SK string
+	export.Catalog
+}
+
+// Catalog returns a campaign's disclosure catalog; ok is false when the
+// campaign has none.
+func (s *Store) Catalog(ctx context.Context, campaign string) (export.Catalog, bool, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(campaignPrefix+campaign, catalogSK)})
+	if err != nil {
+		return export.Catalog{}, false, fmt.Errorf("catalog of %s: %w", campaign, err)
+	}
+	if out.Item == nil {
+		return export.Catalog{}, false, nil
+	}
+	var it catalogItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return export.Catalog{}, false, fmt.Errorf("catalog of %s: %w", campaign, err)
+	}
+	return it.Catalog, true, nil
+}
+
+// PutCatalog replaces a campaign's disclosure catalog.
+func (s *Store) PutCatalog(ctx context.Context, campaign string, c export.Catalog) error {
+	item, err := attributevalue.MarshalMap(catalogItem{PK: campaignPrefix + campaign, SK: catalogSK, Catalog: c})
+	if err != nil {
+		return err
+	}
+	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("catalog of %s: %w", campaign, err)
 	}
 	return nil
 }

@@ -2,12 +2,16 @@ package lambdafn
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/objectstore"
@@ -38,5 +42,43 @@ func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 		Secret:  ring.Active.Secret,
 		Secrets: ring.Secrets(),
 		Region:  getenv("PHONE_REGION"),
+	}, nil
+}
+
+// AccessService builds the export service IntakeFunction's /exports routes
+// and ExportFunction share, from EXPORTS_BUCKET, REQUESTS_TABLE and
+// EXPORT_LINK_SECRET_ARN (and EXPORTS_KEY_ARN, the exports' KMS key, and
+// EXPORT_LINK_DAYS, how long a link works), searching as SearchService
+// does. It returns *MissingError for an unset variable, or the error of
+// loading a secret.
+func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (*access.Service, error) {
+	v, err := Require(getenv, "EXPORTS_BUCKET", "REQUESTS_TABLE", "EXPORT_LINK_SECRET_ARN", "INDEX_TABLE")
+	if err != nil {
+		return nil, err
+	}
+	search, err := SearchService(ctx, awsCfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := indexkey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), v[2])
+	if err != nil {
+		return nil, fmt.Errorf("export link secret: %w", err)
+	}
+	signer := &access.Signer{Secret: secret}
+	if d := getenv("EXPORT_LINK_DAYS"); d != "" {
+		days, err := strconv.Atoi(d)
+		if err != nil || days < 1 {
+			return nil, fmt.Errorf("EXPORT_LINK_DAYS %q: want a whole number of days, at least 1", d)
+		}
+		signer.Life = time.Duration(days) * 24 * time.Hour
+	}
+	s3c := s3.NewFromConfig(awsCfg, objectstore.ClientOptions)
+	return &access.Service{
+		Search:   search,
+		Catalogs: indexstore.New(dynamodb.NewFromConfig(awsCfg), v[3]),
+		Uploads:  objectstore.New(s3c),
+		Files:    &access.Files{API: s3c, Presign: s3.NewPresignClient(s3c), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")},
+		Exports:  &access.Exports{API: dynamodb.NewFromConfig(awsCfg), Table: v[1]},
+		Signer:   signer,
 	}, nil
 }

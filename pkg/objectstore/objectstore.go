@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -111,4 +112,17 @@ func (s *Store) ReadRange(ctx context.Context, bucket, key, version string, star
 		return nil, fmt.Errorf("s3://%s/%s@%s: range %d-%d returned %d bytes", bucket, key, version, start, end-1, len(b))
 	}
 	return b, nil
+}
+
+// LastModified returns when one version was uploaded; a missing version is
+// an error wrapping veil.ErrNotFound.
+func (s *Store) LastModified(ctx context.Context, bucket, key, version string) (time.Time, error) {
+	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: versionParam(version)})
+	if notFound(err) {
+		return time.Time{}, fmt.Errorf("s3://%s/%s@%s: %w", bucket, key, version, veil.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("head s3://%s/%s@%s: %w", bucket, key, version, err)
+	}
+	return aws.ToTime(out.LastModified).UTC(), nil
 }

@@ -45,6 +45,12 @@ type Record struct {
 	Campaign  string            `json:"campaign,omitempty"`
 	Fields    map[string]string `json:"fields"`
 	MatchedOn []string          `json:"matchedOn"`
+	// Header is the row's list header, in its order, and Kinds the class
+	// the index gave each of its columns ("phone", "first_name", …,
+	// "business"), parallel to Header: what an export shows the fields in
+	// and derives its categories of personal data from.
+	Header []string `json:"header,omitempty"`
+	Kinds  []string `json:"kinds,omitempty"`
 	// Placeholders names the identifiers the row matched on that belong to
 	// nobody: a documented placeholder value (N/A, test@test.com, …) or one
 	// the rows found for it give more than Service.SharedNameLimit
@@ -448,8 +454,19 @@ func record(m indexing.Manifest, h *hit, header []string, cols []indexing.Column
 			}
 		}
 	}
+	kinds := make([]string, len(header))
+	for i, name := range header {
+		kinds[i] = identifiers.Business.String()
+		for _, c := range cols {
+			if c.Header == name {
+				kinds[i] = c.Kind
+				break
+			}
+		}
+	}
 	return Record{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sheet: h.entry.Sheet, Row: h.entry.Row,
-		Campaign: m.Campaign, Fields: fields, MatchedOn: matched, keys: keys, name: strings.Join(name, " ")}
+		Campaign: m.Campaign, Fields: fields, MatchedOn: matched, Header: header, Kinds: kinds,
+		keys: keys, name: strings.Join(name, " ")}
 }
 
 // flagPlaceholders marks the records' identifiers that belong to nobody:

@@ -19,6 +19,9 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrForbidden: the caller's roles do not allow the operation.
 	ErrForbidden = errors.New("forbidden")
+	// ErrGone: the thing existed and is no more (an expired or withdrawn
+	// download link); the error's text says so in plain words.
+	ErrGone = errors.New("gone")
 )
 
 // ValidationError says which field of an input is wrong and why. Its type

@@ -44,11 +44,11 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	exports, err := lambdafn.AccessService(ctx, awsCfg, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, svc).Handle, nil
+	return New(cfg, exports.Search, exports).Handle, nil
 }
 
 // Searcher is the search GET /search runs (search.Service).
@@ -64,17 +64,24 @@ type route struct {
 
 // Handler serves IntakeFunction's invocations.
 type Handler struct {
-	cfg    Config
-	search Searcher
-	routes map[string]route
+	cfg     Config
+	search  Searcher
+	exports Exporter
+	routes  map[string]route
 }
 
 // New returns a Handler.
-func New(cfg Config, s Searcher) *Handler {
-	h := &Handler{cfg: cfg, search: s}
+func New(cfg Config, s Searcher, x Exporter) *Handler {
+	h := &Handler{cfg: cfg, search: s, exports: x}
+	staff := []auth.Role{auth.Supervisor, auth.Admin}
 	h.routes = map[string]route{
-		"GET /me":     {roles: auth.Roles, serve: h.me},
-		"GET /search": {roles: []auth.Role{auth.Supervisor, auth.Admin}, serve: h.searchRows},
+		"GET /me":              {roles: auth.Roles, serve: h.me},
+		"GET /search":          {roles: staff, serve: h.searchRows},
+		"POST /exports":        {roles: staff, serve: h.createExport},
+		"GET /exports/{id}":    {roles: staff, serve: h.getExport},
+		"DELETE /exports/{id}": {roles: staff, serve: h.revokeExport},
+		// The link mailed to a consumer: its token is the credential.
+		"GET /exports/{id}/{file}": {serve: h.download},
 	}
 	return h
 }
@@ -188,6 +195,8 @@ func Status(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, veil.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, veil.ErrGone):
+		return http.StatusGone
 	default:
 		return http.StatusInternalServerError
 	}
@@ -195,6 +204,29 @@ func Status(err error) int {
 
 func respond(requestID string, body any, err error) events.APIGatewayV2HTTPResponse {
 	status := Status(err)
+	headers := map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID}
+	var plain plainError
+	if errors.As(err, &plain) {
+		if status == http.StatusInternalServerError {
+			slog.Error("request failed", "requestId", requestID, "error", err)
+		}
+		headers["Content-Type"] = "text/plain; charset=utf-8"
+		headers["Cache-Control"] = "no-store"
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: plainText(err, status)}
+	}
+	if r, ok := body.(reply); ok {
+		status, body = r.status, r.body
+		for k, v := range r.headers {
+			headers[k] = v
+		}
+		if body == nil {
+			// A redirect: nothing to read, nothing to keep.
+			delete(headers, "Content-Type")
+			headers["Cache-Control"] = "no-store"
+			headers["Referrer-Policy"] = "no-referrer"
+			return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
+		}
+	}
 	if err != nil {
 		msg := http.StatusText(status)
 		var ve *veil.ValidationError
@@ -210,9 +242,5 @@ func respond(requestID string, body any, err error) events.APIGatewayV2HTTPRespo
 	if mErr != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"Internal Server Error"}`)
 	}
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID},
-		Body:       string(b),
-	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(b)}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func newHandler() *Handler {
-	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{})
+	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{})
 }
 
 // withCaller returns the sample GET /me event with its claims replaced;
@@ -25,6 +25,9 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 	lambdafntest.Decode(t, "intake/apigw-get-me.json", &ev)
 	ev.RouteKey, ev.RequestContext.RouteKey = route, route
 	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com"
+	ev.QueryStringParameters = map[string]string{"token": "good"}
+	ev.PathParameters = map[string]string{"id": "x-1", "file": "records.csv"}
+	ev.Body = `{"phones":["(212) 555-0147"]}`
 	if claims == nil {
 		ev.RequestContext.Authorizer = nil
 	} else {
@@ -60,10 +63,17 @@ func TestRoutesCheckRoles(t *testing.T) {
 				resp := out.(events.APIGatewayV2HTTPResponse)
 				want := http.StatusForbidden
 				switch {
+				case len(allowed) == 0:
+					// A public route: its own credential (a link's
+					// token) decides, whoever calls (TestDownloadRoute).
+					want = publicStatus[route]
 				case claims == nil || claims["sub"] == "":
 					want = http.StatusUnauthorized
 				case hasRole(allowed, claims["cognito:groups"]):
-					want = http.StatusOK
+					want = okStatus[route]
+					if want == 0 {
+						want = http.StatusOK
+					}
 				}
 				if resp.StatusCode != want {
 					t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, want, resp.Body)
@@ -72,6 +82,13 @@ func TestRoutesCheckRoles(t *testing.T) {
 		}
 	}
 }
+
+// okStatus is a route's status for an allowed caller, when not 200;
+// publicStatus a public route's for a caller with a good credential.
+var (
+	okStatus     = map[string]int{"POST /exports": http.StatusCreated}
+	publicStatus = map[string]int{"GET /exports/{id}/{file}": http.StatusFound}
+)
 
 func hasRole(allowed []auth.Role, groups string) bool {
 	for _, g := range auth.ParseGroups(groups) {
@@ -171,6 +188,7 @@ func TestStatusTable(t *testing.T) {
 		{veil.ErrForbidden, 403},
 		{veil.ErrNotFound, 404},
 		{veil.ErrConflict, 409},
+		{veil.ErrGone, 410},
 		{context.DeadlineExceeded, 500},
 	}
 	for _, tc := range tests {

@@ -5,19 +5,21 @@ package pseudonymize
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Input is the workflow's Pseudonymize task input: the request and the records
-// SearchFunction found.
+// Input is the workflow's Pseudonymize task input: the request and where
+// SearchFunction wrote the records it found (see search.Output), with
+// what it could not see.
 type Input struct {
-	RequestID string            `json:"requestId"`
-	Records   []json.RawMessage `json:"records"`
+	RequestID  string             `json:"requestId"`
+	RecordsKey string             `json:"recordsKey"`
+	Coverage   *indexing.Coverage `json:"coverage,omitempty"`
 }
 
 // Build is PseudonymizeFunction's lambdafn.Builder.

@@ -1,6 +1,8 @@
 // Package search is SearchFunction, a task of the privacy-request workflow:
 // a request's proven identifiers in, every lead-list record holding them
-// out.
+// written to the exports bucket, and a pointer to them out: Step Functions
+// passes at most 256 KB between states, and one consumer can have
+// thousands of rows.
 package search
 
 import (
@@ -10,7 +12,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -29,10 +34,16 @@ type Input struct {
 	Identifiers []Identifier `json:"identifiers"`
 }
 
-// Output is the Search task's result.
+// Output is the Search task's result: where the records are, how many,
+// and what the search could not see.
 type Output struct {
 	RequestID string `json:"requestId"`
-	search.Result
+	// RecordsKey is the records in the exports bucket, one search.Record
+	// a line (access.RecordsFile).
+	RecordsKey string            `json:"recordsKey"`
+	Records    int               `json:"records"`
+	Stale      int               `json:"stale"`
+	Coverage   indexing.Coverage `json:"coverage"`
 }
 
 // Searcher is the search the handler calls (search.Service).
@@ -61,18 +72,26 @@ func (in Input) Validate() ([]search.Identifier, error) {
 }
 
 // Handler runs the Search task.
-type Handler struct{ search Searcher }
+type Handler struct {
+	search Searcher
+	files  access.FileStore
+}
 
-// New returns a Handler.
-func New(s Searcher) *Handler { return &Handler{search: s} }
+// New returns a Handler writing records to files.
+func New(s Searcher, files access.FileStore) *Handler { return &Handler{search: s, files: files} }
 
 // Build is SearchFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
+	v, err := lambdafn.Require(getenv, "EXPORTS_BUCKET")
+	if err != nil {
+		return nil, err
+	}
 	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(svc).Handle, nil
+	files := &access.Files{API: s3.NewFromConfig(awsCfg), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")}
+	return New(svc, files).Handle, nil
 }
 
 // Handle searches. It returns a *veil.ValidationError (unwrapped, so the
@@ -87,6 +106,13 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	// The workflow answers the consumer: never with a row matched only on
+	// an identifier that belongs to nobody (and never deletes one).
+	res = res.ForConsumer()
+	key, err := access.PutRecords(ctx, h.files, in.RequestID, res.Records)
+	if err != nil {
+		return Output{}, err
+	}
 	requestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID
@@ -94,5 +120,5 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 	slog.InfoContext(ctx, "search", "requestId", requestID, "privacyRequest", in.RequestID,
 		"identifiers", len(ids), "records", len(res.Records), "stale", len(res.Stale), "coverageObjects", res.Coverage.Objects,
 		"unreadable", len(res.Coverage.Unreadable), "pending", len(res.Coverage.Pending), "partial", len(res.Coverage.Partial))
-	return Output{RequestID: in.RequestID, Result: res}, nil
+	return Output{RequestID: in.RequestID, RecordsKey: key, Records: len(res.Records), Stale: len(res.Stale), Coverage: res.Coverage}, nil
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
@@ -24,21 +27,44 @@ func (r *recordingSearch) Search(_ context.Context, ids []search.Identifier) (se
 		Pending:    []indexing.Pending{}, Partial: []indexing.Partial{}}}, nil
 }
 
+// memFiles is a pure fake of the exports bucket: what was put, by key.
+type memFiles struct {
+	access.FileStore
+	put map[string]string
+}
+
+func (m *memFiles) Put(_ context.Context, key, _, _ string, body io.Reader, size int64) error {
+	b, err := io.ReadAll(body)
+	if err != nil || int64(len(b)) != size {
+		return fmt.Errorf("put %s: %d bytes of %d: %v", key, len(b), size, err)
+	}
+	m.put[key] = string(b)
+	return nil
+}
+
 func TestHandleSampleEvent(t *testing.T) {
 	var in Input
 	lambdafntest.Decode(t, "search/sfn-search-task.json", &in)
 	rec := &recordingSearch{}
-	out, err := New(rec).Handle(context.Background(), in)
+	files := &memFiles{put: map[string]string{}}
+	out, err := New(rec, files).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.RequestID != in.RequestID || len(out.Records) != 1 {
-		t.Fatalf("output = %+v, want the request ID and the record", out)
+	if out.RequestID != in.RequestID || out.Records != 1 || out.RecordsKey != "exports/"+in.RequestID+"/records.jsonl" {
+		t.Fatalf("output = %+v, want the request ID, one record and its pointer", out)
 	}
-	// The workflow's state carries the coverage beside the records.
+	// The records are in the bucket, a line each, not in the state.
+	if got := files.put[out.RecordsKey]; !strings.HasPrefix(got, `{"bucket":"","key":"k",`) || strings.Count(got, "\n") != 1 {
+		t.Fatalf("records written = %q, want one JSON line of the record", got)
+	}
+	// The workflow's state carries the coverage beside the pointer.
 	b, _ := json.Marshal(out)
 	if want := `"coverage":{"objects":2,"unreadable":[{"bucket":"b","key":"bad.bin","versionId":"v","reason":"binary"}],"pending":[],"partial":[]}`; !strings.Contains(string(b), want) {
 		t.Fatalf("output JSON = %s, want it to hold %s", b, want)
+	}
+	if strings.Contains(string(b), `"fields"`) {
+		t.Fatalf("output JSON = %s, want no record in it", b)
 	}
 	if len(rec.got) != 2 || rec.got[0].Kind != identifiers.Phone || rec.got[1].Kind != identifiers.Email || rec.got[1].Field != "identifiers[1].value" {
 		t.Fatalf("searched %+v, want phone then email with their fields", rec.got)
@@ -57,7 +83,7 @@ func TestHandleRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(&recordingSearch{}).Handle(context.Background(), tc.in)
+			_, err := New(&recordingSearch{}, &memFiles{put: map[string]string{}}).Handle(context.Background(), tc.in)
 			// Unwrapped, so Step Functions sees errorType ValidationError.
 			ve, ok := err.(*veil.ValidationError)
 			if !ok || ve.Field != tc.field {

@@ -140,6 +140,12 @@ func event(r *http.Request, rt samtemplate.Route, params map[string]string, body
 		}
 		headers[lname] = strings.Join(vals, ",")
 	}
+	// As API Gateway does: the function learns how it was called.
+	headers["x-forwarded-proto"] = "http"
+	if r.TLS != nil {
+		headers["x-forwarded-proto"] = "https"
+	}
+	headers["x-forwarded-for"] = strings.Split(r.RemoteAddr, ":")[0]
 	query := map[string]string{}
 	for name, vals := range r.URL.Query() {
 		query[name] = strings.Join(vals, ",")

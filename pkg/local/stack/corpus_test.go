@@ -6,12 +6,15 @@ package stack_test
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,8 +25,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/export"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 )
 
@@ -222,26 +227,7 @@ func digits(s string) int64 {
 // the protected workbook as unreadable.
 func TestCorpusAsExported(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options(t))
-	bucket := s.Names["LeadsBucket"]
-	store := indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
-	c := buildCorpus(t)
-	dir := t.TempDir()
-	for name, body := range c.files {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stacktest.AWS(t, s, "s3", "cp", dir, "s3://"+bucket+"/campaigns/exports/", "--recursive")
-	for name := range c.files {
-		m := waitFinal(t, s, store, bucket, "campaigns/exports/"+name)
-		if want := indexing.StatusIndexed; name != "protected.xlsx" && m.Status != want {
-			t.Fatalf("%s is %s (%s), want %s", name, m.Status, m.Error, want)
-		}
-	}
-	protected, err := store.Manifest(t.Context(), bucket, "campaigns/exports/protected.xlsx")
-	if err != nil || protected.Status != indexing.StatusFailed {
-		t.Fatalf("protected.xlsx manifest = %+v, %v; want failed", protected, err)
-	}
+	c := uploadCorpus(t, s)
 
 	kindOf := func(v string) string {
 		switch {
@@ -302,4 +288,97 @@ func sortWheres(ws []where) {
 		}
 		return a.row < b.row
 	})
+}
+
+// uploadCorpus uploads the corpus with the AWS CLI and waits until every
+// list is indexed, and the protected workbook has failed.
+func uploadCorpus(t *testing.T, s *stack.Stack) *corpus {
+	t.Helper()
+	bucket := s.Names["LeadsBucket"]
+	store := indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
+	c := buildCorpus(t)
+	dir := t.TempDir()
+	for name, body := range c.files {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stacktest.AWS(t, s, "s3", "cp", dir, "s3://"+bucket+"/campaigns/exports/", "--recursive")
+	for name := range c.files {
+		m := waitFinal(t, s, store, bucket, "campaigns/exports/"+name)
+		if want := indexing.StatusIndexed; name != "protected.xlsx" && m.Status != want {
+			t.Fatalf("%s is %s (%s), want %s", name, m.Status, m.Error, want)
+		}
+	}
+	protected, err := store.Manifest(t.Context(), bucket, "campaigns/exports/protected.xlsx")
+	if err != nil || protected.Status != indexing.StatusFailed {
+		t.Fatalf("protected.xlsx manifest = %+v, %v; want failed", protected, err)
+	}
+	return c
+}
+
+// TestCorpusExportsEveryRow: each consumer of the corpus, exported by all
+// their identifiers through POST /exports, gets exactly their rows in the
+// CSV and the JSON downloaded through the links, no cell a spreadsheet
+// would run, and the unreadable workbook named in both.
+func TestCorpusExportsEveryRow(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options(t))
+	c := uploadCorpus(t, s)
+	for _, p := range people {
+		var want []where
+		seen := map[where]bool{}
+		for _, v := range []string{p.phone, p.phone2, p.email, p.email2, p.cust} {
+			for w := range c.rows[v] {
+				if !seen[w] {
+					seen[w] = true
+					want = append(want, w)
+				}
+			}
+		}
+		body := fmt.Sprintf(`{"phones":[%q,%q],"emails":[%q,%q],"customerIds":[%q]}`, p.phone, p.phone2, p.email, p.email2, p.cust)
+		code, b := apiCall(t, s, "POST", "/exports", auth.Admin, body)
+		var x exportReply
+		if err := json.Unmarshal(b, &x); code != 201 || err != nil {
+			t.Fatalf("POST /exports for %s = %d %s", p.name, code, b)
+		}
+		csvBytes := curl(t, x.Links.CSV, "")
+		r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(csvBytes, []byte("\ufeff"))))
+		r.FieldsPerRecord = -1
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("%s: CSV: %v", p.name, err)
+		}
+		var got []where
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if export.Dangerous(cell) {
+					t.Fatalf("%s: CSV cell %q would run in a spreadsheet", p.name, cell)
+				}
+			}
+			if len(row) < 4 || row[0] == "" || strings.HasPrefix(row[0], "#") {
+				break
+			}
+			n, err := strconv.ParseInt(row[3], 10, 64)
+			if err != nil {
+				t.Fatalf("%s: CSV row %q: row number %q", p.name, row, row[3])
+			}
+			got = append(got, where{row[1], row[2], n})
+		}
+		sortWheres(got)
+		sortWheres(want)
+		if !reflect.DeepEqual(got, want) || x.Records != len(want) {
+			t.Fatalf("%s: exported rows %v (%d records), want %v", p.name, got, x.Records, want)
+		}
+		if !bytes.Contains(csvBytes, []byte("campaigns/exports/protected.xlsx")) {
+			t.Fatalf("%s: the CSV does not name the unreadable workbook:\n%s", p.name, csvBytes)
+		}
+		var doc struct {
+			Coverage struct{ Unreadable []struct{ Key string } }
+			Records  []json.RawMessage
+		}
+		if err := json.Unmarshal(curl(t, x.Links.JSON, ""), &doc); err != nil || len(doc.Records) != len(want) ||
+			len(doc.Coverage.Unreadable) != 1 || doc.Coverage.Unreadable[0].Key != "campaigns/exports/protected.xlsx" {
+			t.Fatalf("%s: JSON %d records, coverage %+v (%v); want %d and the workbook", p.name, len(doc.Records), doc.Coverage, err, len(want))
+		}
+	}
 }

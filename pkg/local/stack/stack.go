@@ -96,6 +96,7 @@ type Stack struct {
 	servers  []*http.Server
 	closers  []func()
 	ready    chan struct{}
+	env      map[string]map[string]string // by function logical ID
 	mu       sync.Mutex
 	held     []s3local.Notification
 }
@@ -109,7 +110,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s = &Stack{opts: opts, log: opts.Logger, queues: map[string]*sqslocal.Queue{}, routes: map[string][]string{}, ready: make(chan struct{})}
+	s = &Stack{opts: opts, log: opts.Logger, queues: map[string]*sqslocal.Queue{}, routes: map[string][]string{}, ready: make(chan struct{}),
+		env: map[string]map[string]string{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -255,6 +257,7 @@ func (s *Stack) registerFunctions(ctx context.Context, res *samtemplate.Resolver
 		for k, v := range s.opts.FunctionEnv[f.LogicalID] {
 			env[k] = v
 		}
+		s.env[f.LogicalID] = env
 		h, err := build(ctx, s.AWS, func(k string) string { return env[k] })
 		if err != nil {
 			return fmt.Errorf("function %s: %w", f.LogicalID, err)
@@ -481,6 +484,11 @@ func (s *Stack) Close() {
 		s.dynalite = nil
 	}
 }
+
+// FunctionEnv returns function id's environment variable name, as the
+// stack resolved it from template.yaml: what a test builds the function's
+// services from.
+func (s *Stack) FunctionEnv(id, name string) string { return s.env[id][name] }
 
 // Environment returns what a shell needs to use the stack with the AWS CLI.
 func (s *Stack) Environment() []string {

@@ -122,8 +122,8 @@ func TestStepFunctionsOnTheEdge(t *testing.T) {
 		{
 			name: "unhandled error fails the execution",
 			def: `{"StartAt":"Search","States":{"Search":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
-				"Parameters":{"FunctionName":"ExportFunction","Payload.$":"$"},"End":true}}}`,
-			input:  `{"requestId":"r1","records":[]}`,
+				"Parameters":{"FunctionName":"PseudonymizeFunction","Payload.$":"$"},"End":true}}}`,
+			input:  `{"requestId":"r1","recordsKey":"exports/r1/records.jsonl"}`,
 			status: "FAILED", errName: "NotImplementedError",
 		},
 	}
@@ -164,8 +164,26 @@ func TestTemplateStateMachine(t *testing.T) {
 	if d := start(`{"requestId":"","type":"access","identifiers":[]}`); d["status"] != "FAILED" || d["error"] != "RequestRejected" {
 		t.Fatalf("invalid request: %v %v, want FAILED RequestRejected", d["status"], d["error"])
 	}
-	if d := start(`{"requestId":"r-1","type":"access","identifiers":[{"kind":"email","value":"a@example.com"}]}`); d["status"] != "FAILED" || d["error"] != "NotImplementedError" {
-		t.Fatalf("valid request: %v %v, want FAILED NotImplementedError until export is built", d["status"], d["error"])
+	// Access: the search's records go through the exports bucket, not the
+	// state, and the export answers with its links.
+	d := start(`{"requestId":"r-1","type":"access","identifiers":[{"kind":"email","value":"a@example.com"}]}`)
+	var out struct {
+		Search struct{ RecordsKey string }
+		Export struct {
+			ExportID string
+			Files    []string
+			Links    struct{ CSV string }
+		}
+	}
+	if o, _ := d["output"].(string); d["status"] != "SUCCEEDED" || json.Unmarshal([]byte(o), &out) != nil {
+		t.Fatalf("access request: %v %v, want SUCCEEDED with an output", d["status"], d["error"])
+	}
+	if out.Search.RecordsKey != "exports/r-1/records.jsonl" || out.Export.ExportID != "r-1" || len(out.Export.Files) < 3 ||
+		!strings.Contains(out.Export.Links.CSV, "/exports/r-1/records.csv?token=") {
+		t.Fatalf("access request output = %+v, want the records' pointer, the export r-1 with its files and links", out)
+	}
+	if d := start(`{"requestId":"r-2","type":"delete","identifiers":[{"kind":"email","value":"a@example.com"}]}`); d["status"] != "FAILED" || d["error"] != "NotImplementedError" {
+		t.Fatalf("delete request: %v %v, want FAILED NotImplementedError until pseudonymize is built", d["status"], d["error"])
 	}
 }
 
