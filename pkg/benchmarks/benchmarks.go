@@ -52,6 +52,11 @@ type Config struct {
 	ScanRuns, ScanSearches int
 	// SFNExecutions and SFNWaiting size the Step Functions figures.
 	SFNExecutions, SFNWaiting int
+	// ExportRecords is the export of the export figures; export_rss_growth
+	// also writes ten times as many. ExportChild starts a process running
+	// ChildExport.
+	ExportRecords int
+	ExportChild   ExportCommand
 	// Log receives progress notes.
 	Log io.Writer
 
@@ -66,6 +71,7 @@ func DefaultConfig() Config {
 		Entries: 1_000_000, Writers: 4, Searches: 2000, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
 		SFNExecutions: 20_000, SFNWaiting: 10_000,
+		ExportRecords: 10_000,
 	}
 }
 
@@ -78,6 +84,7 @@ func QuickConfig() Config {
 		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
 		ScanRuns: 1, ScanSearches: 3,
 		SFNExecutions: 200, SFNWaiting: 200,
+		ExportRecords: 200,
 	}
 }
 
@@ -89,7 +96,9 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 		cfg.Log = io.Discard
 	}
 	cfg.started = time.Now()
-	for _, step := range []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures} {
+	steps := []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures,
+		func(_ context.Context, cfg Config, r *Report) error { return exportFigures(cfg, r) }}
+	for _, step := range steps {
 		if err := step(ctx, cfg, r); err != nil {
 			return err
 		}

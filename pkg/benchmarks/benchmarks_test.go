@@ -21,6 +21,9 @@ var figureNames = []string{
 	"index_rows_per_sec_1core", "index_mb_per_sec_1core", "index_rows_per_sec_allcores", "index_mb_per_sec_allcores",
 	"floor_rows_per_sec_1core",
 	"sfn_executions_per_sec_10state", "sfn_bytes_per_idle_waiting_execution",
+	"export_rows_per_s_csv", "export_rows_per_s_json", "export_rows_per_s_pdf",
+	"export_peak_rss_mib_csv", "export_peak_rss_mib_json", "export_peak_rss_mib_pdf",
+	"export_peak_rss_mib_all_1x", "export_peak_rss_mib_all_10x", "export_rss_growth",
 }
 
 // TestQuickRun runs veil-bench -quick, local stack and child processes
@@ -60,8 +63,8 @@ func TestQuickRun(t *testing.T) {
 			t.Fatalf("figure %s = %v, want a positive number", name, v)
 		}
 	}
-	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-6]/6$`).MatchString(last) {
-		t.Fatalf("last line = %q, want goals_met N/6", last)
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-7]/7$`).MatchString(last) {
+		t.Fatalf("last line = %q, want goals_met N/7", last)
 	}
 	for _, g := range Goals {
 		if !regexp.MustCompile(`(?m)^goal ` + regexp.QuoteMeta(g.String()) + `: (ok|MISSED) `).MatchString(log.String()) {

@@ -20,10 +20,14 @@ const (
 	childEndpointFlag = "child-endpoint"
 	childTableFlag    = "child-table"
 	childWritersFlag  = "child-writers"
+	// exportChildFlag makes it a child of the export figures.
+	exportChildFlag  = "child-export-records"
+	exportFormatFlag = "child-export-format"
 )
 
 // childFlags are left out of the usage.
-var childFlags = map[string]bool{childFlag: true, childEndpointFlag: true, childTableFlag: true, childWritersFlag: true}
+var childFlags = map[string]bool{childFlag: true, childEndpointFlag: true, childTableFlag: true, childWritersFlag: true,
+	exportChildFlag: true, exportFormatFlag: true}
 
 // Main is veil-bench: it parses args (without the program name), runs
 // every measurement, prints figures to stdout and notes to stderr, and
@@ -44,6 +48,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&job.Endpoint, childEndpointFlag, "", "")
 	fs.StringVar(&job.Table, childTableFlag, "", "")
 	fs.IntVar(&job.Writers, childWritersFlag, 0, "")
+	var exportJob ExportJob
+	fs.IntVar(&exportJob.Records, exportChildFlag, 0, "")
+	fs.StringVar(&exportJob.Format, exportFormatFlag, "all", "")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: veil-bench [flags]\n\nPrints one `name value` line per figure to stdout.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -60,6 +67,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if job.Rows > 0 {
 		if err := ChildIndex(ctx, job, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	if exportJob.Records > 0 {
+		if err := ChildExport(exportJob, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -106,6 +120,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Child = func(job ChildJob) *exec.Cmd {
+		return exec.CommandContext(ctx, exe, job.args()...)
+	}
+	cfg.ExportChild = func(job ExportJob) *exec.Cmd {
 		return exec.CommandContext(ctx, exe, job.args()...)
 	}
 	if err := Run(ctx, cfg, NewReport(stdout)); err != nil {
