@@ -144,6 +144,8 @@ type pdfVolume struct {
 	// list is the source list whose records are being drawn.
 	list    Record
 	hasList bool
+	// order lays out each record's fields, as the CSV's columns are.
+	order fieldOrder
 }
 
 // pdfTable is what a table repeats atop each page it continues on.
@@ -367,7 +369,7 @@ func (v *pdfVolume) record(r Record, n int) {
 	v.row(sizeTable, []pdfCell{{w: v.width, text: band, bold: true, border: true, shade: shadeHead}})
 	v.table.band = band
 
-	names := pdfFieldOrder(r)
+	names := v.order.of(r)
 	if len(names) == 0 {
 		v.row(sizeTable, []pdfCell{{w: v.width, text: "(no fields)", border: true}})
 	}
@@ -583,27 +585,6 @@ func hasBorder(cells []pdfCell) bool {
 // lineHeight is the height of a line of text of size points, in mm.
 func lineHeight(size float64) float64 {
 	return size * 25.4 / 72 * 1.2
-}
-
-// pdfFieldOrder is the order r's fields are shown in: its header's (each
-// once), then any field the header lacks, sorted.
-func pdfFieldOrder(r Record) []string {
-	names := make([]string, 0, max(len(r.Header), len(r.Fields)))
-	seen := make(map[string]bool, len(r.Header))
-	for _, h := range r.Header {
-		if !seen[h] {
-			seen[h] = true
-			names = append(names, h)
-		}
-	}
-	extra := len(names)
-	for name := range r.Fields {
-		if !seen[name] {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names[extra:])
-	return names
 }
 
 // sameList reports whether b was found in the list a names, as its heading

@@ -835,3 +835,63 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Every function that writes to the exports bucket tags and encrypts what
+// it writes (access.Files.Put): it may tag its objects, and encrypt under
+// the exports key; every one that serves downloads or reads records may
+// decrypt. The bucket is private, KMS-encrypted, its objects expire.
+func TestExportsTemplate(t *testing.T) {
+	tpl := loadTemplate(t)
+	policies := func(id string) (tags bool, managed map[string]bool) {
+		managed = map[string]bool{}
+		for _, p := range asSlice(props(tpl, id)["Policies"]) {
+			for name, v := range asMap(p) {
+				if name == "Statement" {
+					for _, st := range asSlice(v) {
+						if allows(asMap(st), "s3:PutObjectTagging") && strings.Contains(fmt.Sprint(asMap(st)["Resource"]), "ExportsBucket") {
+							tags = true
+						}
+					}
+					continue
+				}
+				if target(asMap(v)["BucketName"]) == "ExportsBucket" || target(asMap(v)["KeyId"]) == "ExportsKey" {
+					managed[name] = true
+				}
+			}
+		}
+		return tags, managed
+	}
+	for id, needs := range map[string][]string{
+		"IntakeFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
+		"ExportFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
+		"SearchFunction": {"S3WritePolicy", "KMSEncryptPolicy"},
+	} {
+		tags, managed := policies(id)
+		if !tags {
+			t.Errorf("%s may not tag objects in the exports bucket", id)
+		}
+		for _, n := range needs {
+			if !managed[n] {
+				t.Errorf("%s lacks %s on the exports bucket or key", id, n)
+			}
+		}
+	}
+	b := props(tpl, "ExportsBucket")
+	block := asMap(b["PublicAccessBlockConfiguration"])
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if block[k] != true {
+			t.Errorf("ExportsBucket %s = %v, want true", k, block[k])
+		}
+	}
+	enc := asMap(asSlice(asMap(b["BucketEncryption"])["ServerSideEncryptionConfiguration"])[0])["ServerSideEncryptionByDefault"]
+	if asMap(enc)["SSEAlgorithm"] != "aws:kms" || target(asMap(enc)["KMSMasterKeyID"]) != "ExportsKey" {
+		t.Errorf("ExportsBucket encryption = %v, want aws:kms under ExportsKey", enc)
+	}
+	rule := asMap(asSlice(asMap(b["LifecycleConfiguration"])["Rules"])[0])
+	if target(rule["ExpirationInDays"]) != "ExportRetentionDays" || tpl.Parameters["ExportRetentionDays"].Default != 30 {
+		t.Errorf("ExportsBucket expiry = %v (default %v), want ExportRetentionDays, 30 by default", rule["ExpirationInDays"], tpl.Parameters["ExportRetentionDays"].Default)
+	}
+	if r := tpl.Resources["ExportLinkSecret"]; r.UpdateReplacePolicy != "Retain" || r.Properties["GenerateSecretString"] == nil {
+		t.Errorf("ExportLinkSecret = %+v, want a generated secret a stack update never replaces", r)
+	}
+}
