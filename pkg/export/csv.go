@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/veil-privacy/veil/pkg/formula"
 	"github.com/veil-privacy/veil/pkg/indexing"
 )
 
@@ -166,7 +167,7 @@ func cellsOf(row []string) []string {
 // not followed by a line feed made one, as encoding/csv with CRLF line
 // ends writes a line break but drops a lone carriage return.
 func cell(s string) string {
-	s = Neutralize(s)
+	s = formula.Neutralize(s)
 	if strings.IndexByte(s, '\r') < 0 {
 		return s
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-privacy/veil/pkg/formula"
 	"github.com/veil-privacy/veil/pkg/indexing"
 )
 
@@ -200,7 +201,7 @@ func checkNoFormula(t *testing.T, rows [][]string) {
 	t.Helper()
 	for i, row := range rows {
 		for j, c := range row {
-			if formulaOracle.MatchString(c) || Dangerous(c) {
+			if formulaOracle.MatchString(c) || formula.Dangerous(c) {
 				t.Errorf("row %d cell %d = %q, a formula", i, j, c)
 			}
 		}

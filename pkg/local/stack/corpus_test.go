@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/veil-privacy/veil/pkg/auth"
-	"github.com/veil-privacy/veil/pkg/export"
+	"github.com/veil-privacy/veil/pkg/formula"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/local/stack"
@@ -351,7 +351,7 @@ func TestCorpusExportsEveryRow(t *testing.T) {
 		var got []where
 		for _, row := range rows[1:] {
 			for _, cell := range row {
-				if export.Dangerous(cell) {
+				if formula.Dangerous(cell) {
 					t.Fatalf("%s: CSV cell %q would run in a spreadsheet", p.name, cell)
 				}
 			}

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/veil-privacy/veil/pkg/auth"
-	"github.com/veil-privacy/veil/pkg/export"
+	"github.com/veil-privacy/veil/pkg/formula"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 )
@@ -103,7 +103,7 @@ func TestExportEndToEnd(t *testing.T) {
 		}
 		got = append(got, row[3])
 		for _, cell := range row {
-			if export.Dangerous(cell) {
+			if formula.Dangerous(cell) {
 				t.Fatalf("CSV cell %q would run in a spreadsheet", cell)
 			}
 		}

@@ -1,7 +1,8 @@
-// A cell of a CSV export is shown by a spreadsheet, which runs a cell that
-// looks like a formula: a consumer's own data, or a list's, must never run.
-
-package export
+// Package formula keeps spreadsheets from running what a cell holds. A
+// cell of a CSV export, or a value corrected into a lead list, is shown by
+// a spreadsheet, which runs a cell that looks like a formula: a consumer's
+// own data, or a list's, must never run.
+package formula
 
 import "strings"
 

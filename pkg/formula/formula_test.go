@@ -1,11 +1,16 @@
-package export
+package formula
 
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// formulaOracle is OWASP's rule written another way: optional spaces, then
+// a character a spreadsheet starts a formula with.
+var formulaOracle = regexp.MustCompile(`^ *[=+\-@\t\r]`)
 
 func TestNeutralize(t *testing.T) {
 	tests := []struct {
