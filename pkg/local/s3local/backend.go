@@ -1,7 +1,9 @@
 // Package s3local is the local stack's S3: gofakes3's versioned in-memory
 // backend, made durable by a journal of every mutation (replayed at start
-// with the same version-ID seed, so version IDs survive a restart), and
-// emitting the change notifications S3 sends to its event destinations.
+// with the same version-ID seed, so version IDs survive a restart), made to
+// keep S3's version semantics where s3mem does not (versions.go) and to
+// honour conditional writes as S3 does (conditions.go), and emitting the
+// change notifications S3 sends to its event destinations.
 package s3local
 
 import (
@@ -45,12 +47,19 @@ type Notification struct {
 type Backend struct {
 	*s3mem.Backend
 
-	mu      sync.Mutex
+	// mu is held to write by every mutation and to read by every read that
+	// sees versions, so that a mutation of several s3mem steps (versions.go)
+	// is seen whole.
+	mu      sync.RWMutex
+	aliases aliases
 	dir     string
 	journal *os.File
 	clock   *replayClock
 	notify  func(Notification)
 	lastSeq uint64
+	// pause, when set (by tests), runs between the s3mem steps of one
+	// mutation, with b.mu held.
+	pause func()
 }
 
 var (
@@ -62,7 +71,7 @@ var (
 // only) and returns it; notify may be nil. It returns an error if the
 // journal cannot be read or replayed.
 func Open(dir string, notify func(Notification)) (*Backend, error) {
-	b := &Backend{dir: dir, clock: &replayClock{}, notify: notify}
+	b := &Backend{dir: dir, clock: &replayClock{}, notify: notify, aliases: newAliases()}
 	seed, err := b.loadSeed()
 	if err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func (b *Backend) apply(e entry) error {
 	case "DeleteBucket":
 		err = b.Backend.DeleteBucket(e.Bucket)
 	case "ForceDeleteBucket":
-		err = b.Backend.ForceDeleteBucket(e.Bucket)
+		err = b.forceDeleteBucket(e.Bucket)
 	case "SetVersioning":
 		err = b.Backend.SetVersioningConfiguration(e.Bucket, *e.Versioning)
 	case "PutObject":
@@ -189,9 +198,20 @@ func (b *Backend) apply(e entry) error {
 	case "DeleteMulti":
 		_, err = b.Backend.DeleteMulti(e.Bucket, e.Keys...)
 	case "DeleteObjectVersion":
-		_, err = b.Backend.DeleteObjectVersion(e.Bucket, e.Key, gofakes3.VersionID(e.VersionID))
+		_, err = b.removeVersion(e.Bucket, e.Key, gofakes3.VersionID(e.VersionID))
 	case "DeleteMultiVersions":
-		_, err = b.Backend.DeleteMultiVersions(e.Bucket, e.Objects...)
+		// Written by earlier versions of this package only; each object is
+		// replayed as DeleteObject and DeleteObjectVersion are.
+		for _, o := range e.Objects {
+			if o.VersionID == "" {
+				_, err = b.Backend.DeleteObject(e.Bucket, o.Key)
+			} else {
+				_, err = b.removeVersion(e.Bucket, o.Key, gofakes3.VersionID(o.VersionID))
+			}
+			if err != nil {
+				break
+			}
+		}
 	default:
 		err = fmt.Errorf("unknown op %q", e.Op)
 	}
@@ -245,7 +265,16 @@ func (b *Backend) DeleteBucket(name string) error {
 
 // ForceDeleteBucket deletes a bucket and its contents; see gofakes3.Backend.
 func (b *Backend) ForceDeleteBucket(name string) error {
-	return b.bucketOp("ForceDeleteBucket", name, b.Backend.ForceDeleteBucket)
+	return b.bucketOp("ForceDeleteBucket", name, b.forceDeleteBucket)
+}
+
+// forceDeleteBucket is ForceDeleteBucket; the caller holds b.mu.
+func (b *Backend) forceDeleteBucket(name string) error {
+	if err := b.Backend.ForceDeleteBucket(name); err != nil {
+		return err
+	}
+	b.aliases.dropBucket(name)
+	return nil
 }
 
 // bucketOp runs one bucket mutation and journals it.
@@ -272,7 +301,8 @@ func (b *Backend) SetVersioningConfiguration(bucket string, v gofakes3.Versionin
 }
 
 // PutObject stores an object and notifies ObjectCreated:Put; see
-// gofakes3.Backend.
+// gofakes3.Backend. A put whose conditions do not hold changes nothing and
+// returns the error S3 answers (see checkPut).
 func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
 	body, err := io.ReadAll(input)
 	if err != nil {
@@ -291,7 +321,16 @@ func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer b.freeze()()
-	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), conditions)
+	if conditions != nil {
+		// Checked under b.mu, so no other write comes between the check and
+		// this one; the journal then holds the put without its conditions,
+		// which held and hold again at replay.
+		if err := b.checkPut(bucket, key, conditions); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
+		b.step()
+	}
+	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), nil)
 	if err != nil {
 		return res, err
 	}
@@ -346,7 +385,9 @@ func (b *Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDele
 }
 
 // DeleteObjectVersion permanently deletes one version and notifies
-// ObjectRemoved:Delete; see gofakes3.VersionedBackend.
+// ObjectRemoved:Delete; see gofakes3.VersionedBackend. Deleting the current
+// version makes the newest remaining one (perhaps a delete marker) current,
+// as on S3.
 func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -354,21 +395,9 @@ func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.Versi
 	return b.deleteObjectVersion(bucket, key, version)
 }
 
-// ErrCurrentVersion is returned for deleting the current version of a key
-// that has older versions. S3 then makes the newest older version current;
-// gofakes3's s3mem instead leaves the key without a current version and
-// panics on its next read, so the local stack refuses rather than corrupt
-// the key. Veil itself never does this: it rewrites an object, then purges
-// the older versions.
-var ErrCurrentVersion = gofakes3.ErrorMessage(gofakes3.ErrNotImplemented,
-	"the local S3 cannot delete the current version of a key that has older versions; delete the older versions first")
-
 // deleteObjectVersion is DeleteObjectVersion; the caller holds b.mu.
 func (b *Backend) deleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
-	if b.currentWithOlder(bucket, key, version) {
-		return gofakes3.ObjectDeleteResult{}, ErrCurrentVersion
-	}
-	res, err := b.Backend.DeleteObjectVersion(bucket, key, version)
+	res, err := b.removeVersion(bucket, key, version)
 	if err != nil {
 		return res, err
 	}
@@ -417,40 +446,6 @@ func (b *Backend) emitRemoved(bucket, key string, res gofakes3.ObjectDeleteResul
 		name = "ObjectRemoved:DeleteMarkerCreated"
 	}
 	b.emit(Notification{EventName: name, Bucket: bucket, Key: key, VersionID: string(res.VersionID)})
-}
-
-// currentWithOlder reports whether version is the latest of key and older
-// versions (or delete markers) of key exist.
-func (b *Backend) currentWithOlder(bucket, key string, version gofakes3.VersionID) bool {
-	prefix := gofakes3.NewPrefix(&key, nil)
-	res, err := b.Backend.ListBucketVersions(bucket, &prefix, nil)
-	if err != nil {
-		return false
-	}
-	latest, others := false, 0
-	for _, v := range res.Versions {
-		switch x := v.(type) {
-		case *gofakes3.Version:
-			if x.Key != key {
-				continue
-			}
-			if x.VersionID == version {
-				latest = x.IsLatest
-			} else {
-				others++
-			}
-		case *gofakes3.DeleteMarker:
-			if x.Key != key {
-				continue
-			}
-			if x.VersionID == version {
-				latest = x.IsLatest
-			} else {
-				others++
-			}
-		}
-	}
-	return latest && others > 0
 }
 
 // exists reports whether key has a current (non-deleted) version; S3 sends

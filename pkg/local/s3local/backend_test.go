@@ -670,28 +670,3 @@ func TestConcurrentPutsOfOneBody(t *testing.T) {
 		t.Fatalf("temporary blob files left = %v, want none", tmps)
 	}
 }
-
-// TestDeleteCurrentVersionWithOlderIsRefused: the one S3 operation s3mem
-// cannot do right is refused with a clear error, and the key stays whole;
-// deleting older versions first, then the last one, works.
-func TestDeleteCurrentVersionWithOlderIsRefused(t *testing.T) {
-	c, _, _ := serve(t, t.TempDir(), nil)
-	createBucket(t, c, "cur", true)
-	v1 := put(t, c, "cur", "k", "one")
-	v2 := put(t, c, "cur", "k", "two")
-	_, err := c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cur"), Key: aws.String("k"), VersionId: aws.String(v2)})
-	if err == nil || !strings.Contains(err.Error(), "NotImplemented") {
-		t.Fatalf("deleting the current version with an older one = %v, want NotImplemented", err)
-	}
-	if got := get(t, c, "cur", "k", ""); got != "two" {
-		t.Fatalf("after the refused delete, GET = %q, want two", got)
-	}
-	for _, v := range []string{v1, v2} {
-		if _, err := c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cur"), Key: aws.String("k"), VersionId: aws.String(v)}); err != nil {
-			t.Fatalf("delete %s: %v", v, err)
-		}
-	}
-	if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("cur"), Key: aws.String("k")}); err == nil {
-		t.Fatal("HEAD after deleting every version succeeded, want not found")
-	}
-}
