@@ -57,6 +57,11 @@ type Config struct {
 	// ChildExport.
 	ExportRecords int
 	ExportChild   ExportCommand
+	// RewriteMB is the list of rewrite_mb_per_s; rewrite_rss_growth also
+	// rewrites one ten times its size. RewriteChild starts a process
+	// running ChildRewrite.
+	RewriteMB    int
+	RewriteChild RewriteCommand
 	// Log receives progress notes.
 	Log io.Writer
 
@@ -71,7 +76,7 @@ func DefaultConfig() Config {
 		Entries: 1_000_000, Writers: 4, Searches: 2000, Warmup: 200,
 		ScanRuns: 3, ScanSearches: 51,
 		SFNExecutions: 20_000, SFNWaiting: 10_000,
-		ExportRecords: 10_000,
+		ExportRecords: 10_000, RewriteMB: 10,
 	}
 }
 
@@ -84,7 +89,7 @@ func QuickConfig() Config {
 		Entries: 1500, Writers: 4, Searches: 20, Warmup: 2,
 		ScanRuns: 1, ScanSearches: 3,
 		SFNExecutions: 200, SFNWaiting: 200,
-		ExportRecords: 200,
+		ExportRecords: 200, RewriteMB: 1,
 	}
 }
 
@@ -97,7 +102,8 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 	}
 	cfg.started = time.Now()
 	steps := []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures,
-		func(_ context.Context, cfg Config, r *Report) error { return exportFigures(cfg, r) }}
+		func(_ context.Context, cfg Config, r *Report) error { return exportFigures(cfg, r) },
+		func(_ context.Context, cfg Config, r *Report) error { return rewriteFigures(cfg, r) }}
 	for _, step := range steps {
 		if err := step(ctx, cfg, r); err != nil {
 			return err

@@ -24,6 +24,7 @@ var figureNames = []string{
 	"export_rows_per_s_csv", "export_rows_per_s_json", "export_rows_per_s_pdf",
 	"export_peak_rss_mib_csv", "export_peak_rss_mib_json", "export_peak_rss_mib_pdf",
 	"export_peak_rss_mib_all_1x", "export_peak_rss_mib_all_10x", "export_rss_growth",
+	"rewrite_mb_per_s", "rewrite_peak_rss_mib_1x", "rewrite_peak_rss_mib_10x", "rewrite_rss_growth",
 }
 
 // TestQuickRun runs veil-bench -quick, local stack and child processes
@@ -63,8 +64,8 @@ func TestQuickRun(t *testing.T) {
 			t.Fatalf("figure %s = %v, want a positive number", name, v)
 		}
 	}
-	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-7]/7$`).MatchString(last) {
-		t.Fatalf("last line = %q, want goals_met N/7", last)
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-8]/8$`).MatchString(last) {
+		t.Fatalf("last line = %q, want goals_met N/8", last)
 	}
 	for _, g := range Goals {
 		if !regexp.MustCompile(`(?m)^goal ` + regexp.QuoteMeta(g.String()) + `: (ok|MISSED) `).MatchString(log.String()) {

@@ -23,11 +23,13 @@ const (
 	// exportChildFlag makes it a child of the export figures.
 	exportChildFlag  = "child-export-records"
 	exportFormatFlag = "child-export-format"
+	// rewriteChildFlag makes it a child of the rewrite figures.
+	rewriteChildFlag = "child-rewrite-mb"
 )
 
 // childFlags are left out of the usage.
 var childFlags = map[string]bool{childFlag: true, childEndpointFlag: true, childTableFlag: true, childWritersFlag: true,
-	exportChildFlag: true, exportFormatFlag: true}
+	exportChildFlag: true, exportFormatFlag: true, rewriteChildFlag: true}
 
 // Main is veil-bench: it parses args (without the program name), runs
 // every measurement, prints figures to stdout and notes to stderr, and
@@ -51,6 +53,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var exportJob ExportJob
 	fs.IntVar(&exportJob.Records, exportChildFlag, 0, "")
 	fs.StringVar(&exportJob.Format, exportFormatFlag, "all", "")
+	rewriteMB := fs.Int(rewriteChildFlag, 0, "")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: veil-bench [flags]\n\nPrints one `name value` line per figure to stdout.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -74,6 +77,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if exportJob.Records > 0 {
 		if err := ChildExport(exportJob, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	if *rewriteMB > 0 {
+		if err := ChildRewrite(*rewriteMB, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -124,6 +134,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.ExportChild = func(job ExportJob) *exec.Cmd {
 		return exec.CommandContext(ctx, exe, job.args()...)
+	}
+	cfg.RewriteChild = func(mb int) *exec.Cmd {
+		return exec.CommandContext(ctx, exe, rewriteArgs(mb)...)
 	}
 	if err := Run(ctx, cfg, NewReport(stdout)); err != nil {
 		fmt.Fprintf(stderr, "veil-bench: %v\n", err)

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -124,11 +123,7 @@ func ChildExport(job ExportJob, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return err
-	}
-	peak, err := VmHWM(status)
+	peak, err := ownPeakRSS()
 	if err != nil {
 		return err
 	}
@@ -142,20 +137,29 @@ type ExportCommand func(job ExportJob) *exec.Cmd
 // ExportChild runs one export child and returns its duration and peak RSS
 // in KiB; it fails if the child does or reports another job.
 func ExportChild(child ExportCommand, job ExportJob) (time.Duration, int64, error) {
-	cmd := child(job)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("export child %d %s: %w (stderr: %s)", job.Records, job.Format, err, bytes.TrimSpace(errOut.Bytes()))
+	out, err := runChild(child(job))
+	if err != nil {
+		return 0, 0, fmt.Errorf("export child %d %s: %w", job.Records, job.Format, err)
 	}
 	var n int
 	var format string
 	var secs float64
 	var peak int64
-	if _, err := fmt.Sscanf(out.String(), exportReport, &n, &format, &secs, &peak); err != nil || n != job.Records || format != job.Format || peak <= 0 {
-		return 0, 0, fmt.Errorf("export child printed %q, want records %d format %s", out.String(), job.Records, job.Format)
+	if _, err := fmt.Sscanf(out, exportReport, &n, &format, &secs, &peak); err != nil || n != job.Records || format != job.Format || peak <= 0 {
+		return 0, 0, fmt.Errorf("export child printed %q, want records %d format %s", out, job.Records, job.Format)
 	}
 	return time.Duration(secs * float64(time.Second)), peak, nil
+}
+
+// runChild runs cmd and returns what it printed; it fails with the
+// child's error output if the child fails.
+func runChild(cmd *exec.Cmd) (string, error) {
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%w (stderr: %s)", err, bytes.TrimSpace(errOut.Bytes()))
+	}
+	return out.String(), nil
 }
 
 // args are the flags that make veil-bench the export child of job.

@@ -30,3 +30,17 @@ func TestExportChild(t *testing.T) {
 		t.Fatalf("WriteExport of an unknown format: error = nil, want an error")
 	}
 }
+
+// A rewrite child reports the pass over the list it was asked for, and
+// its parent refuses a report of another.
+func TestRewriteChild(t *testing.T) {
+	child := func(mb int) *exec.Cmd { return exec.Command(os.Args[0], rewriteArgs(mb)...) }
+	n, d, peak, err := RewriteChild(child, 2)
+	if err != nil || n < 1e6 || d <= 0 || peak <= 0 {
+		t.Fatalf("RewriteChild(2 MB) = %d bytes, %v, %d KiB, %v; want about 2 MB read, a duration and a peak", n, d, peak, err)
+	}
+	wrong := func(mb int) *exec.Cmd { return child(mb + 1) }
+	if _, _, _, err := RewriteChild(wrong, 1); err == nil {
+		t.Fatalf("RewriteChild of a child rewriting another size: error = nil, want an error")
+	}
+}

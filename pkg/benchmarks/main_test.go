@@ -14,7 +14,7 @@ const touchEnv = "BENCHMARKS_TEST_TOUCH_MIB"
 // TestMain lets the test binary be the children the benchmarks start:
 // Main's index child (as veil-bench re-executes itself) and a memory toucher.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "-"+childFlag || os.Args[1] == "-"+exportChildFlag) {
+	if len(os.Args) > 1 && (os.Args[1] == "-"+childFlag || os.Args[1] == "-"+exportChildFlag || os.Args[1] == "-"+rewriteChildFlag) {
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if v := os.Getenv(touchEnv); v != "" {
