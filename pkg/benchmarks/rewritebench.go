@@ -120,10 +120,11 @@ func rewriteFigures(cfg Config, r *Report) error {
 	if err != nil {
 		return err
 	}
-	rate, err := PerSecond(MB(float64(n)), d)
+	rate, err := PerSecond(float64(n), d)
 	if err != nil {
 		return fmt.Errorf("rewrite_mb_per_s: %w", err)
 	}
+	rate = MB(rate)
 	_, _, large, err := RewriteChild(cfg.RewriteChild, 10*cfg.RewriteMB)
 	if err != nil {
 		return err
