@@ -40,10 +40,11 @@ type SheetEdits map[string]map[int64]Edit
 // keeps it (formulas that point below a deleted row are renumbered by
 // excelize, as Excel does).
 //
-// Not yet erased: excelize never drops an entry of the shared-string
-// table, so the old text of an edited or deleted string cell stays in
-// xl/sharedStrings.xml, unreferenced, where Excel does not show it but an
-// unzip does. Deleting the row of a shared formula's first cell, or editing
+// The old text of an edited or deleted string cell is emptied from the
+// shared-string table once no cell shows it (scrubStrings): excelize never
+// drops an entry, and an unreferenced one is still in xl/sharedStrings.xml
+// for anyone who unzips the file. Deleting the row of a shared formula's
+// first cell, or editing
 // that cell, also drops the formula (not its cached values) from every
 // cell that shared it.
 //
@@ -101,10 +102,21 @@ func Workbook(dst io.Writer, src io.Reader, edits SheetEdits) (res Result, err e
 			err = fmt.Errorf("rewrite: close: %w", cerr)
 		}
 	}()
+	// The text the edits remove: what the shared-string table must no
+	// longer hold once no cell shows it.
+	removed := map[string]bool{}
+	for _, p := range plans {
+		if err := p.collect(f, removed); err != nil {
+			return res, err
+		}
+	}
 	for _, p := range plans {
 		if err := p.apply(f, &res); err != nil {
 			return res, err
 		}
+	}
+	if err := scrubStrings(f, removed); err != nil {
+		return res, err
 	}
 	res.Records = res.Edited + res.Deleted
 	out := &counter{w: dst}
@@ -196,6 +208,76 @@ func (p sheetPlan) check(wb *workbook.Workbook) error {
 			}
 		}
 		order = order[1:]
+	}
+	return nil
+}
+
+// collect adds to removed the values of the cells the sheet's edits
+// change and of the rows they delete.
+func (p sheetPlan) collect(f *excelize.File, removed map[string]bool) error {
+	var rows [][]string // the sheet's, read for the first deleted row
+	for _, n := range p.order {
+		e := p.edits[n]
+		if e.Delete {
+			if rows == nil {
+				var err error
+				if rows, err = f.GetRows(p.sheet, excelize.Options{RawCellValue: true}); err != nil {
+					return fmt.Errorf("rewrite: sheet %q: %w", p.sheet, err)
+				}
+			}
+			if int(n) <= len(rows) {
+				for _, v := range rows[n-1] {
+					removed[v] = true
+				}
+			}
+			continue
+		}
+		for col := range e.Cells {
+			cell, err := excelize.CoordinatesToCellName(col+1, int(n))
+			if err != nil {
+				return &EditError{Record: n, Column: col, Err: ErrNoColumn, Cause: inSheet(p.sheet)}
+			}
+			v, err := f.GetCellValue(p.sheet, cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				return fmt.Errorf("rewrite: sheet %q row %d, column index %d: %w", p.sheet, n, col, err)
+			}
+			removed[v] = true
+		}
+	}
+	return nil
+}
+
+// scrubStrings empties every entry of the workbook's shared-string table
+// whose text is in removed and that no cell of any sheet shows any more:
+// excelize never drops an entry, so an erased name would stay in
+// xl/sharedStrings.xml, unreferenced, for anyone who unzips the file.
+// Entries keep their places, so no cell's index changes.
+func scrubStrings(f *excelize.File, removed map[string]bool) error {
+	delete(removed, "")
+	if len(removed) == 0 {
+		return nil
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return fmt.Errorf("rewrite: sheet %q: %w", sheet, err)
+		}
+		for _, row := range rows {
+			for _, v := range row {
+				delete(removed, v)
+			}
+		}
+	}
+	if len(removed) == 0 || f.SharedStrings == nil {
+		return nil
+	}
+	for i := range f.SharedStrings.SI {
+		si := &f.SharedStrings.SI[i]
+		if removed[si.String()] {
+			// An empty string item; its phonetic reading (a Japanese
+			// name's furigana) goes with it.
+			si.T, si.R, si.RPh, si.PhoneticPr = nil, nil, nil, nil
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ package rewrite
 // by moving cells itself, not by running the rewrite.
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -249,6 +250,37 @@ func TestWorkbook(t *testing.T) {
 			}
 			if got, _ := f.GetCellType("Leads", cell); got != excelize.CellTypeSharedString {
 				t.Errorf("%s type = %v, want shared string", cell, got)
+			}
+		}
+	})
+
+	// No erased text is left anywhere in the file, not even unreferenced
+	// in the shared-string table; text still shown stays.
+	t.Run("old strings scrubbed", func(t *testing.T) {
+		zr, err := zip.NewReader(bytes.NewReader(out), int64(len(out)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all bytes.Buffer
+		for _, zf := range zr.File {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = all.ReadFrom(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, gone := range []string{"山田太郎", "taro@example.com", "Bob Roe", "bob@example.com", "erase me"} {
+			if bytes.Contains(all.Bytes(), []byte(gone)) {
+				t.Errorf("the rewritten file still holds %q", gone)
+			}
+		}
+		for _, kept := range []string{"José Müller", "call back", "Spring campaign", "Erased Name"} {
+			if !bytes.Contains(all.Bytes(), []byte(kept)) {
+				t.Errorf("the rewritten file lost %q", kept)
 			}
 		}
 	})
