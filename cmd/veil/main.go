@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"verify":   verifyCmd,
 	// rotate-key: see rotatekey.go.
 	"rotate-key": rotateKey,
+	"suppress":   suppress,
 }
 
 const usageText = `usage:
@@ -51,6 +52,7 @@ const usageText = `usage:
   veil lists [-failed] [-json] [-migrate] [-table veil-index]
   veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
   veil rotate-key -secret NAME|ARN -begin|-status|-finish [-table veil-index]
+  veil suppress import FILE -secret NAME|ARN [-action do-not-contact|mask|flag] [-origin NAME] [-region US] [-table veil-index] [-json]; veil suppress check -kind phone|email|customer_id|account_number -secret NAME|ARN [-region US] [-table veil-index] [-json] VALUE...
 `
 
 func main() {
