@@ -52,7 +52,8 @@ const usageText = `usage:
   veil lists [-failed] [-json] [-migrate] [-table veil-index]
   veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
   veil rotate-key -secret NAME|ARN -begin|-status|-finish [-table veil-index]
-  veil suppress import FILE -secret NAME|ARN [-action do-not-contact|mask|flag] [-origin NAME] [-region US] [-table veil-index] [-json]; veil suppress check -kind phone|email|customer_id|account_number -secret NAME|ARN [-region US] [-table veil-index] [-json] VALUE...
+  veil suppress import FILE -secret NAME|ARN [-action do-not-contact|mask|flag] [-origin NAME] [-region US] [-table veil-index] [-json]
+  veil suppress check -kind phone|email|customer_id|account_number -secret NAME|ARN [-region US] [-table veil-index] [-json] VALUE...
 `
 
 func main() {
