@@ -27,6 +27,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/suppression"
 )
 
 // keySecret is the part of the Secrets Manager client rotate-key calls.
@@ -73,7 +74,8 @@ func rotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	r := rotation{secrets: secretsmanager.NewFromConfig(awsCfg), arn: *secret,
-		store: indexstore.New(dynamodb.NewFromConfig(awsCfg), *table), stdout: stdout}
+		store: indexstore.New(dynamodb.NewFromConfig(awsCfg), *table), stdout: stdout,
+		suppression: suppression.New(dynamodb.NewFromConfig(awsCfg), *table)}
 	switch {
 	case *begin:
 		err = r.begin(ctx)
@@ -98,10 +100,11 @@ type refusedError struct{ reason string }
 func (e *refusedError) Error() string { return e.reason }
 
 type rotation struct {
-	secrets keySecret
-	arn     string
-	store   *indexstore.Store
-	stdout  io.Writer
+	secrets     keySecret
+	arn         string
+	store       *indexstore.Store
+	suppression *suppression.Store
+	stdout      io.Writer
 }
 
 // begin adds a new random key to the keyring and makes it active. It
@@ -232,6 +235,23 @@ func (r rotation) finish(ctx context.Context) error {
 	}
 	if ring.Active.ID != t.active {
 		return &refusedError{fmt.Sprintf("the active key changed to %s meanwhile: run -finish again", ring.Active.ID)}
+	}
+	// A suppression entry is an HMAC under the keys of its day, and no raw
+	// value is kept to key it again: dropping its key would take the
+	// consumer off the list without a word.
+	counts, err := r.suppression.CountByKeyID(ctx)
+	if err != nil {
+		return err
+	}
+	held := 0
+	for _, k := range ring.Keys {
+		if k.ID != ring.Active.ID {
+			held += counts[k.ID]
+		}
+	}
+	if held > 0 && counts[ring.Active.ID] < held {
+		return &refusedError{fmt.Sprintf("%d suppression entries are keyed only under the old keys, which cannot be re-keyed (no raw values are kept): "+
+			"finishing would take those consumers off the suppression list; import the suppression files again (veil suppress import), then -finish", held-counts[ring.Active.ID])}
 	}
 	dropped := len(ring.Keys) - 1
 	if dropped == 0 {

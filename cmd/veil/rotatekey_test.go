@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +84,19 @@ func TestRotateKeyOnTheLocalStack(t *testing.T) {
 			t.Fatalf("finish = %q, want nothing to finish", out)
 		}
 	})
+	// A do-not-call list, keyed under the only key there is.
+	dnc := filepath.Join(t.TempDir(), "dnc.csv")
+	if err := os.WriteFile(dnc, []byte("kind,value\nphone,212-555-0190\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	suppress := func(t *testing.T) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, []string{"suppress", "import", dnc, "-secret", secretName, "-table", table}, &stdout, &stderr); code != exitOK {
+			t.Fatalf("suppress import = %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	}
+	suppress(t)
 	var ring indexkey.Keyring
 	t.Run("begin", func(t *testing.T) {
 		veil(t, exitOK, "-begin")
@@ -119,6 +134,13 @@ func TestRotateKeyOnTheLocalStack(t *testing.T) {
 		if !strings.Contains(out, ring.Active.ID+" 1 active") || !strings.Contains(out, idA+" 0") {
 			t.Fatalf("status = %q, want the list under %s, none under %s", out, ring.Active.ID, idA)
 		}
+	})
+	t.Run("finish refused while suppression entries would be lost", func(t *testing.T) {
+		if _, stderr := veil(t, exitFailed, "-finish"); !strings.Contains(stderr, "1 suppression entries are keyed only under the old keys") {
+			t.Fatalf("stderr = %q, want the suppression entry that would be lost named", stderr)
+		}
+		// Imported again during the rotation: under both keys.
+		suppress(t)
 	})
 	t.Run("finish", func(t *testing.T) {
 		veil(t, exitOK, "-finish")

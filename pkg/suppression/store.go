@@ -58,6 +58,7 @@ const maxReason = 500
 type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 var _ API = (*dynamodb.Client)(nil)
@@ -327,4 +328,31 @@ func sortEntries(es []Entry) {
 		}
 		return es[i].Added.Before(es[j].Added)
 	})
+}
+
+// CountByKeyID returns how many entries are stored under each HMAC key of
+// the keyring, by key ID: what a key rotation must not drop, since no raw
+// value is kept to key an entry again. It scans the table.
+func (s *Store) CountByKeyID(ctx context.Context) (map[string]int, error) {
+	p := dynamodb.NewScanPaginator(s.api, &dynamodb.ScanInput{
+		TableName:                 aws.String(s.table),
+		FilterExpression:          aws.String("begins_with(PK, :p)"),
+		ProjectionExpression:      aws.String("keyId"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": &ddbtypes.AttributeValueMemberS{Value: prefix}},
+	})
+	out := map[string]int{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("suppression entries: %w", err)
+		}
+		for _, it := range page.Items {
+			id := ""
+			if v, ok := it["keyId"].(*ddbtypes.AttributeValueMemberS); ok {
+				id = v.Value
+			}
+			out[id]++
+		}
+	}
+	return out, nil
 }
