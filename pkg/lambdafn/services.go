@@ -16,6 +16,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/suppression"
 )
 
 // SearchService builds the search every function that searches shares
@@ -81,4 +82,25 @@ func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 		Exports:  &access.Exports{API: dynamodb.NewFromConfig(awsCfg), Table: v[1]},
 		Signer:   signer,
 	}, nil
+}
+
+// SuppressionChecker builds the check of the suppression list in the Index
+// table (INDEX_TABLE), keying values under every key of the keyring
+// (INDEX_KEY_SECRET_ARN) and reading phones as PHONE_REGION's. It returns
+// *MissingError for an unset variable, or the error of loading the
+// keyring.
+func SuppressionChecker(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (*suppression.Checker, error) {
+	v, err := Require(getenv, "INDEX_TABLE", "INDEX_KEY_SECRET_ARN")
+	if err != nil {
+		return nil, err
+	}
+	ring, err := indexkey.LoadKeyring(ctx, secretsmanager.NewFromConfig(awsCfg), v[1])
+	if err != nil {
+		return nil, err
+	}
+	h, err := suppression.NewHasher(ring.Secrets(), getenv("PHONE_REGION"))
+	if err != nil {
+		return nil, err
+	}
+	return &suppression.Checker{Lookup: suppression.New(dynamodb.NewFromConfig(awsCfg), v[0]), Hasher: h}, nil
 }

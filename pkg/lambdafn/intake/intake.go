@@ -48,7 +48,11 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, exports.Search, exports).Handle, nil
+	checker, err := lambdafn.SuppressionChecker(ctx, awsCfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, exports.Search, exports, checker).Handle, nil
 }
 
 // Searcher is the search GET /search runs (search.Service).
@@ -64,15 +68,16 @@ type route struct {
 
 // Handler serves IntakeFunction's invocations.
 type Handler struct {
-	cfg     Config
-	search  Searcher
-	exports Exporter
-	routes  map[string]route
+	cfg         Config
+	search      Searcher
+	exports     Exporter
+	suppression SuppressionChecker
+	routes      map[string]route
 }
 
 // New returns a Handler.
-func New(cfg Config, s Searcher, x Exporter) *Handler {
-	h := &Handler{cfg: cfg, search: s, exports: x}
+func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker) *Handler {
+	h := &Handler{cfg: cfg, search: s, exports: x, suppression: sc}
 	staff := []auth.Role{auth.Supervisor, auth.Admin}
 	h.routes = map[string]route{
 		"GET /me":              {roles: auth.Roles, serve: h.me},
@@ -82,6 +87,8 @@ func New(cfg Config, s Searcher, x Exporter) *Handler {
 		"DELETE /exports/{id}": {roles: staff, serve: h.revokeExport},
 		// The link mailed to a consumer: its token is the credential.
 		"GET /exports/{id}/{file}": {serve: h.download},
+		// A dialer's check before it calls: agents dial too.
+		"POST /suppression/check": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.checkSuppression},
 	}
 	return h
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func newHandler() *Handler {
-	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{})
+	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{}, fakeSuppression{})
 }
 
 // withCaller returns the sample GET /me event with its claims replaced;

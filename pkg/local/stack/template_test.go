@@ -141,7 +141,7 @@ func TestStateMachineSubstitutions(t *testing.T) {
 // TestRoutesMatchIntake: the API routes in template.yaml and the routes
 // IntakeFunction serves are the same set.
 func TestRoutesMatchIntake(t *testing.T) {
-	served := intake.New(intake.Config{}, nil, nil).RouteKeys()
+	served := intake.New(intake.Config{}, nil, nil, nil).RouteKeys()
 	declared := map[string]bool{}
 	for _, rt := range loadTemplate(t).Routes() {
 		key := rt.Method + " " + rt.Path
