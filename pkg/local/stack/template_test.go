@@ -895,3 +895,38 @@ func TestExportsTemplate(t *testing.T) {
 		t.Errorf("ExportLinkSecret = %+v, want a generated secret a stack update never replaces", r)
 	}
 }
+
+// samconfig.toml's parameter_overrides name parameters of the template and
+// repeat their defaults: a deploy with `sam deploy` gets what template.yaml
+// says, and a default changed in one file cannot be undone by the other.
+func TestSamconfigMatchesTemplate(t *testing.T) {
+	tpl := loadTemplate(t)
+	raw, err := os.ReadFile(filepath.Join(stacktest.Root(t), "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "parameter_overrides = "); ok {
+			line = v
+		}
+	}
+	unq, err := strconv.Unquote(line)
+	if err != nil || unq == "" {
+		t.Fatalf("samconfig.toml parameter_overrides = %q (%v), want a quoted list", line, err)
+	}
+	pairs := regexp.MustCompile(`(\w+)="([^"]*)"`).FindAllStringSubmatch(unq, -1)
+	if len(pairs) == 0 {
+		t.Fatalf("no Name=\"value\" pairs in %q", unq)
+	}
+	for _, p := range pairs {
+		param, ok := tpl.Parameters[p[1]]
+		if !ok {
+			t.Errorf("samconfig.toml overrides %s, which template.yaml does not declare", p[1])
+			continue
+		}
+		if got := fmt.Sprint(param.Default); got != p[2] {
+			t.Errorf("samconfig.toml sets %s=%q, template.yaml's default is %q", p[1], p[2], got)
+		}
+	}
+}
