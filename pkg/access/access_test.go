@@ -37,7 +37,12 @@ func env(t *testing.T) (*stack.Stack, *access.Service) {
 		t.Fatal(err)
 	}
 	stacktest.WaitIdle(t, s)
-	svc, err := lambdafn.AccessService(t.Context(), s.AWS, func(k string) string { return s.FunctionEnv("IntakeFunction", k) })
+	getenv := func(k string) string { return s.FunctionEnv("IntakeFunction", k) }
+	finder, err := lambdafn.SearchService(t.Context(), s.AWS, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := lambdafn.AccessService(t.Context(), s.AWS, getenv, finder)
 	if err != nil {
 		t.Fatal(err)
 	}

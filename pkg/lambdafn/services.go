@@ -49,15 +49,11 @@ func SearchService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 // AccessService builds the export service IntakeFunction's /exports routes
 // and ExportFunction share, from EXPORTS_BUCKET, REQUESTS_TABLE and
 // EXPORT_LINK_SECRET_ARN (and EXPORTS_KEY_ARN, the exports' KMS key, and
-// EXPORT_LINK_DAYS, how long a link works), searching as SearchService
-// does. It returns *MissingError for an unset variable, or the error of
-// loading a secret.
-func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (*access.Service, error) {
+// EXPORT_LINK_DAYS, how long a link works), searching with finder
+// (SearchService). It returns *MissingError for an unset variable, or the
+// error of loading the link secret.
+func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) string, finder *search.Service) (*access.Service, error) {
 	v, err := Require(getenv, "EXPORTS_BUCKET", "REQUESTS_TABLE", "EXPORT_LINK_SECRET_ARN", "INDEX_TABLE")
-	if err != nil {
-		return nil, err
-	}
-	search, err := SearchService(ctx, awsCfg, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +71,7 @@ func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	}
 	s3c := s3.NewFromConfig(awsCfg, objectstore.ClientOptions)
 	return &access.Service{
-		Search:   search,
+		Search:   finder,
 		Catalogs: indexstore.New(dynamodb.NewFromConfig(awsCfg), v[3]),
 		Uploads:  objectstore.New(s3c),
 		Files:    &access.Files{API: s3c, Presign: s3.NewPresignClient(s3c), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")},
@@ -85,20 +81,16 @@ func AccessService(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 }
 
 // SuppressionChecker builds the check of the suppression list in the Index
-// table (INDEX_TABLE), keying values under every key of the keyring
-// (INDEX_KEY_SECRET_ARN) and reading phones as PHONE_REGION's. It returns
-// *MissingError for an unset variable, or the error of loading the
-// keyring.
-func SuppressionChecker(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (*suppression.Checker, error) {
-	v, err := Require(getenv, "INDEX_TABLE", "INDEX_KEY_SECRET_ARN")
+// table (INDEX_TABLE), keying values under secrets (every key of the
+// keyring, as SearchService loaded it: search.Service.Secrets) and reading
+// phones as PHONE_REGION's. It returns *MissingError for an unset
+// variable.
+func SuppressionChecker(awsCfg aws.Config, getenv func(string) string, secrets [][]byte) (*suppression.Checker, error) {
+	v, err := Require(getenv, "INDEX_TABLE")
 	if err != nil {
 		return nil, err
 	}
-	ring, err := indexkey.LoadKeyring(ctx, secretsmanager.NewFromConfig(awsCfg), v[1])
-	if err != nil {
-		return nil, err
-	}
-	h, err := suppression.NewHasher(ring.Secrets(), getenv("PHONE_REGION"))
+	h, err := suppression.NewHasher(secrets, getenv("PHONE_REGION"))
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,11 @@ func New(x Exporter, base string) *Handler { return &Handler{exports: x, base: b
 
 // Build is ExportFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
-	svc, err := lambdafn.AccessService(ctx, awsCfg, getenv)
+	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := lambdafn.AccessService(ctx, awsCfg, getenv, finder)
 	if err != nil {
 		return nil, err
 	}

@@ -44,15 +44,21 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	exports, err := lambdafn.AccessService(ctx, awsCfg, getenv)
+	// One keyring, loaded once at cold start, for searches, exports and
+	// suppression checks alike.
+	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
 	if err != nil {
 		return nil, err
 	}
-	checker, err := lambdafn.SuppressionChecker(ctx, awsCfg, getenv)
+	exports, err := lambdafn.AccessService(ctx, awsCfg, getenv, finder)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, exports.Search, exports, checker).Handle, nil
+	checker, err := lambdafn.SuppressionChecker(awsCfg, getenv, finder.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, finder, exports, checker).Handle, nil
 }
 
 // Searcher is the search GET /search runs (search.Service).

@@ -2,12 +2,10 @@ package stack_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/local/stack"
@@ -62,19 +60,5 @@ func TestUploadThenSearch(t *testing.T) {
 // with no token) and returns the status code and body.
 func getSearch(t *testing.T, s *stack.Stack, role auth.Role, query string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.APIURL+"/search?"+query, nil)
-	if role != "" {
-		tok, err := s.TokenKey.Issue("dev-"+string(role), []string{string(role)}, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return apiCall(t, s, http.MethodGet, "/search?"+query, role, "")
 }
