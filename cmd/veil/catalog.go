@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,13 +29,10 @@ const (
 )
 
 func catalogCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "set" && args[0] != "get") {
-		fmt.Fprint(stderr, usageText)
+	verb, fs, ok := subcommand("catalog", args, stderr, "set", "get")
+	if !ok {
 		return exitUsage
 	}
-	verb := args[0]
-	fs := flag.NewFlagSet("catalog "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	campaign := fs.String("campaign", "", `campaign ID (the <id> of campaigns/<id>/…), or "default" for every campaign without one`)
 	table := fs.String("table", "veil-index", "the index table")
 	file := ""

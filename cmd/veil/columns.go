@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -24,13 +23,10 @@ import (
 )
 
 func columns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "set" && args[0] != "get") {
-		fmt.Fprint(stderr, usageText)
+	verb, fs, ok := subcommand("columns", args, stderr, "set", "get")
+	if !ok {
 		return exitUsage
 	}
-	verb := args[0]
-	fs := flag.NewFlagSet("columns "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	campaign := fs.String("campaign", "", "campaign ID (the <id> of campaigns/<id>/…)")
 	table := fs.String("table", "veil-index", "the index table")
 	mapping, encoding := "", ""

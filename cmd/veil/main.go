@@ -14,10 +14,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 )
 
 // command runs one subcommand and returns the process's exit code.
@@ -74,4 +76,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+// subcommand reads the verb of a command with verbs ("columns set") and
+// returns it with the flag set of "name verb", writing errors to stderr;
+// ok is false, the usage printed, when args name none of verbs.
+func subcommand(name string, args []string, stderr io.Writer, verbs ...string) (verb string, fs *flag.FlagSet, ok bool) {
+	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
+		fmt.Fprint(stderr, usageText)
+		return "", nil, false
+	}
+	fs = flag.NewFlagSet(name+" "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return args[0], fs, true
 }

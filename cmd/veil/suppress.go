@@ -27,13 +27,10 @@ import (
 )
 
 func suppress(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "import" && args[0] != "check") {
-		fmt.Fprint(stderr, usageText)
+	verb, fs, ok := subcommand("suppress", args, stderr, "import", "check")
+	if !ok {
 		return exitUsage
 	}
-	verb := args[0]
-	fs := flag.NewFlagSet("suppress "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	secret := fs.String("secret", "", "the IndexKeySecret's name or ARN (required)")
 	table := fs.String("table", "veil-index", "the index table")
 	region := fs.String("region", "US", "the region of phones written without a country code")
