@@ -127,20 +127,13 @@ func WritePDF(meta Meta, recs Records, perVolume int, create func(volume int) (i
 
 // pdfVolume is one volume being rendered.
 type pdfVolume struct {
-	f    *fpdf.Fpdf
+	*pdfDoc
 	meta Meta
 	// volume of volumes; it holds records first to last of total (first
 	// is 0 when the export has none).
 	volume, volumes    int
 	first, last, total int
 
-	width, bottom float64 // of the text area, in mm
-	// fresh says nothing but the page's own header is on it yet, so a new
-	// page would not give a row more room.
-	fresh bool
-	// table is the table being drawn, its title and header (and the record
-	// being drawn) repeated atop every page it continues on; nil outside one.
-	table *pdfTable
 	// list is the source list whose records are being drawn.
 	list    Record
 	hasList bool
@@ -164,11 +157,27 @@ type pdfCell struct {
 	shade  int // grey level of the fill; 0 for none
 }
 
-func newPDFVolume(meta Meta, volume, volumes, first, last, total int) *pdfVolume {
+// pdfDoc is an A4 document in the fonts and layout every Veil PDF shares,
+// and the drawing its pages are made of: rows of wrapped cells, and tables
+// whose header repeats atop every page they continue on.
+type pdfDoc struct {
+	f             *fpdf.Fpdf
+	width, bottom float64 // of the text area, in mm
+	// fresh says nothing but the page's own header is on it yet, so a new
+	// page would not give a row more room.
+	fresh bool
+	// table is the table being drawn, its title and header (and the record
+	// being drawn) repeated atop every page it continues on; nil outside one.
+	table *pdfTable
+}
+
+// newPDFDoc starts a document with no page yet, whose pages draw header
+// and footer; created is its creation date (the Unix epoch when zero).
+func newPDFDoc(title string, created time.Time, footer func()) *pdfDoc {
 	f := fpdf.New("P", "mm", "A4", "")
-	// The same input must give the same bytes: dates from the request,
+	// The same input must give the same bytes: dates from the caller,
 	// never the clock, and resources in a fixed order.
-	created := meta.Request.Answered.UTC()
+	created = created.UTC()
 	if created.IsZero() {
 		created = time.Unix(0, 0).UTC()
 	}
@@ -181,22 +190,27 @@ func newPDFVolume(meta Meta, volume, volumes, first, last, total int) *pdfVolume
 	f.AliasNbPages(pageAlias)
 	f.SetMargins(pageMargin, pageMargin, pageMargin)
 	f.SetAutoPageBreak(false, 0) // breaks are ours, to repeat table headers
-	f.SetTitle(pdfPrintable("Personal data held on you – request "+meta.Request.ID), true)
+	f.SetTitle(pdfPrintable(title), true)
 	f.SetCreator("Veil", false)
 	f.SetLang("en")
 
 	w, h := f.GetPageSize()
-	v := &pdfVolume{
-		f: f, meta: meta,
-		volume: volume, volumes: volumes,
-		first: first, last: last, total: total,
-		width: w - 2*pageMargin, bottom: h - pageBottom,
-	}
-	f.SetHeaderFunc(v.header)
-	f.SetFooterFunc(v.footer)
+	d := &pdfDoc{f: f, width: w - 2*pageMargin, bottom: h - pageBottom}
+	f.SetHeaderFunc(d.header)
+	f.SetFooterFunc(footer)
 	f.SetDrawColor(150, 150, 150)
 	f.SetLineWidth(0.2)
-	f.AddPage()
+	return d
+}
+
+func newPDFVolume(meta Meta, volume, volumes, first, last, total int) *pdfVolume {
+	v := &pdfVolume{
+		meta:   meta,
+		volume: volume, volumes: volumes,
+		first: first, last: last, total: total,
+	}
+	v.pdfDoc = newPDFDoc("Personal data held on you – request "+meta.Request.ID, meta.Request.Answered, v.footer)
+	v.f.AddPage()
 	v.cover()
 	v.disclosure()
 	v.coverage()
@@ -228,7 +242,7 @@ func (v *pdfVolume) write(create func(volume int) (io.WriteCloser, error)) error
 	return nil
 }
 
-func (v *pdfVolume) header() {
+func (v *pdfDoc) header() {
 	v.fresh = true
 	t := v.table
 	if t == nil {
@@ -244,14 +258,19 @@ func (v *pdfVolume) header() {
 }
 
 func (v *pdfVolume) footer() {
+	v.pageFooter(fmt.Sprintf("Request %s · Volume %d of %d", v.meta.Request.ID, v.volume, v.volumes))
+}
+
+// pageFooter draws the page's number of the document's pages, and right
+// of it text.
+func (v *pdfDoc) pageFooter(text string) {
 	f := v.f
 	f.SetY(-pageBottom + 6)
 	f.SetTextColor(80, 80, 80)
 	f.SetFont("Helvetica", "", 8)
 	f.CellFormat(v.width/3, 5, "Page "+strconv.Itoa(f.PageNo())+" of "+pageAlias, "", 0, "L", false, 0, "")
 	f.SetFont(pdfFont, "", 8)
-	f.CellFormat(v.width*2/3, 5, pdfPrintable(fmt.Sprintf("Request %s · Volume %d of %d",
-		v.meta.Request.ID, v.volume, v.volumes)), "", 0, "R", false, 0, "")
+	f.CellFormat(v.width*2/3, 5, pdfPrintable(text), "", 0, "R", false, 0, "")
 	f.SetTextColor(0, 0, 0)
 }
 
@@ -266,8 +285,7 @@ func (v *pdfVolume) cover() {
 	if v.first > 0 {
 		inVolume = fmt.Sprintf("%d to %d", v.first, v.last)
 	}
-	label := 50.0
-	for _, kv := range [][2]string{
+	v.keyValues([][2]string{
 		{"Requester", orUnrecorded(req.Requester)},
 		{"Request ID", orUnrecorded(req.ID)},
 		{"Received", pdfDate(req.Received)},
@@ -276,12 +294,7 @@ func (v *pdfVolume) cover() {
 		{"Volume", fmt.Sprintf("Volume %d of %d", v.volume, v.volumes)},
 		{"Records in this export", strconv.Itoa(v.total)},
 		{"Records in this volume", inVolume},
-	} {
-		v.row(sizeBody, []pdfCell{
-			{w: label, text: kv[0], bold: true, border: true, shade: shadeName},
-			{w: v.width - label, text: pdfPrintable(kv[1]), border: true},
-		})
-	}
+	})
 	if v.volumes > 1 {
 		v.space(2)
 		v.paragraph(sizeBody, false, fmt.Sprintf("The export is in %d volumes. Each repeats this cover, "+
@@ -425,8 +438,20 @@ func (v *pdfVolume) startList(r Record) {
 	v.table = &pdfTable{title: title, header: header}
 }
 
+// keyValues draws a two-column table of labels and their values, the
+// values made printable.
+func (v *pdfDoc) keyValues(kvs [][2]string) {
+	const label = 50.0
+	for _, kv := range kvs {
+		v.row(sizeBody, []pdfCell{
+			{w: label, text: kv[0], bold: true, border: true, shade: shadeName},
+			{w: v.width - label, text: pdfPrintable(kv[1]), border: true},
+		})
+	}
+}
+
 // table2 draws a titled table whose header row repeats on every page.
-func (v *pdfVolume) table2(title string, columns []string, widths []float64, rows [][]string) {
+func (v *pdfDoc) table2(title string, columns []string, widths []float64, rows [][]string) {
 	header := make([]pdfCell, len(columns))
 	for i, c := range columns {
 		header[i] = pdfCell{w: widths[i], text: c, bold: true, border: true, shade: shadeHead}
@@ -446,21 +471,21 @@ func (v *pdfVolume) table2(title string, columns []string, widths []float64, row
 	v.table = nil
 }
 
-func (v *pdfVolume) heading(text string) {
+func (v *pdfDoc) heading(text string) {
 	v.space(4)
 	v.keep(lineHeight(sizeHeading) + 3*lineHeight(sizeBody))
 	v.paragraph(sizeHeading, true, text)
 	v.space(1)
 }
 
-func (v *pdfVolume) subheading(text string) {
+func (v *pdfDoc) subheading(text string) {
 	v.space(1.5)
 	v.keep(lineHeight(sizeList) + 2*lineHeight(sizeBody))
 	v.paragraph(sizeList, true, text)
 }
 
 // items draws a labelled list, one item a line.
-func (v *pdfVolume) items(label string, items []string) {
+func (v *pdfDoc) items(label string, items []string) {
 	v.subheading(label)
 	if len(items) == 0 {
 		v.paragraph(sizeBody, false, "None.")
@@ -471,11 +496,11 @@ func (v *pdfVolume) items(label string, items []string) {
 	}
 }
 
-func (v *pdfVolume) paragraph(size float64, bold bool, text string) {
+func (v *pdfDoc) paragraph(size float64, bold bool, text string) {
 	v.row(size, []pdfCell{{w: v.width, text: text, bold: bold}})
 }
 
-func (v *pdfVolume) space(mm float64) {
+func (v *pdfDoc) space(mm float64) {
 	if !v.fresh {
 		v.f.SetY(v.f.GetY() + mm)
 	}
@@ -483,7 +508,7 @@ func (v *pdfVolume) space(mm float64) {
 
 // keep starts a new page unless h mm fit on this one, so that a heading is
 // not left alone at the foot of a page.
-func (v *pdfVolume) keep(h float64) {
+func (v *pdfDoc) keep(h float64) {
 	if !v.fresh && v.f.GetY()+h > v.bottom {
 		v.f.AddPage()
 	}
@@ -492,7 +517,7 @@ func (v *pdfVolume) keep(h float64) {
 // row draws cells side by side, each wrapped to its width. A row that does
 // not fit on the page starts a new one, where the table's header repeats; a
 // row taller than a whole page is split between its lines.
-func (v *pdfVolume) row(size float64, cells []pdfCell) {
+func (v *pdfDoc) row(size float64, cells []pdfCell) {
 	lines := v.wrap(size, cells)
 	n := 1
 	for _, l := range lines {
@@ -519,7 +544,7 @@ func (v *pdfVolume) row(size float64, cells []pdfCell) {
 }
 
 // draw draws cells as one row without breaking the page (for page headers).
-func (v *pdfVolume) draw(size float64, cells []pdfCell) {
+func (v *pdfDoc) draw(size float64, cells []pdfCell) {
 	lines := v.wrap(size, cells)
 	n := 1
 	for _, l := range lines {
@@ -528,7 +553,7 @@ func (v *pdfVolume) draw(size float64, cells []pdfCell) {
 	v.drawLines(size, cells, lines, 0, n)
 }
 
-func (v *pdfVolume) wrap(size float64, cells []pdfCell) [][]string {
+func (v *pdfDoc) wrap(size float64, cells []pdfCell) [][]string {
 	lines := make([][]string, len(cells))
 	for i, c := range cells {
 		v.setFont(size, c.bold)
@@ -538,7 +563,7 @@ func (v *pdfVolume) wrap(size float64, cells []pdfCell) [][]string {
 }
 
 // drawLines draws lines from to from+n of each cell's wrapped text.
-func (v *pdfVolume) drawLines(size float64, cells []pdfCell, lines [][]string, from, n int) {
+func (v *pdfDoc) drawLines(size float64, cells []pdfCell, lines [][]string, from, n int) {
 	f := v.f
 	lh := lineHeight(size)
 	x, top := pageMargin, f.GetY()
@@ -570,7 +595,7 @@ func (v *pdfVolume) drawLines(size float64, cells []pdfCell, lines [][]string, f
 	v.fresh = false
 }
 
-func (v *pdfVolume) setFont(size float64, bold bool) {
+func (v *pdfDoc) setFont(size float64, bold bool) {
 	style := ""
 	if bold {
 		style = "B"
