@@ -140,6 +140,9 @@ type tally struct {
 	active  string
 	byKey   map[string]int
 	pending int
+	// noncurrent counts the noncurrent versions kept under another key
+	// than the active one: a re-key rereads current versions only.
+	noncurrent int
 }
 
 // old counts the lists answering under a key other than the active one.
@@ -173,6 +176,11 @@ func (r rotation) status(ctx context.Context) (tally, error) {
 		if m.Status == indexing.StatusIndexing {
 			t.pending++
 		}
+		for _, r := range m.Noncurrent {
+			if r.KeyID != t.active {
+				t.noncurrent++
+			}
+		}
 		a, ok := m.Answering()
 		if !ok {
 			continue
@@ -204,6 +212,9 @@ func (r rotation) status(ctx context.Context) (tally, error) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(r.stdout, "%d lists under other keys than the active %s, %d being indexed\n", t.old(), ring.Active.ID, t.pending)
+	if t.noncurrent > 0 {
+		fmt.Fprintf(r.stdout, "%d noncurrent versions are indexed under other keys (they go when S3 expires them)\n", t.noncurrent)
+	}
 	return t, nil
 }
 
@@ -228,6 +239,12 @@ func (r rotation) finish(ctx context.Context) error {
 		return &refusedError{fmt.Sprintf("%d lists are still indexed under another key than %s and %d are being indexed: "+
 			"once every function runs with the new key (redeploy, or wait for new instances), run `veil backfill -bucket NAME -force`, then -finish again",
 			n, t.active, t.pending)}
+	}
+	// Erasure finds a noncurrent version through its entries: dropping
+	// their key would leave plaintext no erasure can reach.
+	if t.noncurrent > 0 {
+		return &refusedError{fmt.Sprintf("%d noncurrent versions of lists are indexed only under the old keys, and erasure finds them through those keys: "+
+			"wait until the leads bucket's NoncurrentVersionExpiration removes them, or delete them, then -finish again", t.noncurrent)}
 	}
 	ring, err := indexkey.LoadKeyring(ctx, r.secrets, r.arn)
 	if err != nil {

@@ -129,7 +129,9 @@ func TestVerifyOnTheLocalStack(t *testing.T) {
 	}
 	stray := indexing.Entry{Key: fmt.Sprintf("%064x", 7), Kind: "phone", Bucket: bucket, ObjectKey: strayKey, VersionID: "an-old-version",
 		Row: 1, Offset: 12, Length: 26}
-	left := indexing.Entry{Key: fmt.Sprintf("%064x", 8), Kind: "email", Bucket: bucket, ObjectKey: goneKey, VersionID: gone.VersionID,
+	// The removed key's version is noncurrent, its entries kept; an entry
+	// of a version S3 no longer has is a stray.
+	left := indexing.Entry{Key: fmt.Sprintf("%064x", 8), Kind: "email", Bucket: bucket, ObjectKey: goneKey, VersionID: "a-deleted-version",
 		Row: 2, Offset: 38, Length: 26}
 	if err := store.PutEntries(ctx, []indexing.Entry{stray, left}); err != nil {
 		t.Fatal(err)
@@ -141,7 +143,7 @@ func TestVerifyOnTheLocalStack(t *testing.T) {
 		"STATUS OBJECT ANSWERING WANT GOT\n",
 		fmt.Sprintf("indexed s3://veil-leads/%s %s 4 2@%s\n", lostKey, lost.VersionID, lost.VersionID),
 		fmt.Sprintf("indexed s3://veil-leads/%s %s 4 4@%s 1@an-old-version\n", strayKey, strayed.VersionID, strayed.VersionID),
-		fmt.Sprintf("removed s3://veil-leads/%s - 0 1@%s\n", goneKey, gone.VersionID),
+		fmt.Sprintf("removed s3://veil-leads/%s - 0 4@%s 1@a-deleted-version\n", goneKey, gone.VersionID),
 	}
 	campaignsFine := []string{okKey, badKey, outsideKey}
 	steps := []struct {
@@ -164,7 +166,7 @@ func TestVerifyOnTheLocalStack(t *testing.T) {
 			"STATUS OBJECT ANSWERING WANT GOT REPAIR\n",
 			fmt.Sprintf("indexed s3://veil-leads/%s %s 4 2@%s fixed\n", lostKey, lost.VersionID, lost.VersionID),
 			fmt.Sprintf("indexed s3://veil-leads/%s %s 4 4@%s 1@an-old-version fixed\n", strayKey, strayed.VersionID, strayed.VersionID),
-			fmt.Sprintf("removed s3://veil-leads/%s - 0 1@%s fixed\n", goneKey, gone.VersionID),
+			fmt.Sprintf("removed s3://veil-leads/%s - 0 4@%s 1@a-deleted-version fixed\n", goneKey, gone.VersionID),
 			`verify every bucket, prefix "campaigns/": 5 objects checked, 2 ok, 3 differing (3 fixed, 0 still differing), 0 in progress` + "\n",
 		}},
 		{name: "repaired", args: []string{"verify", "-prefix", "campaigns/", "-repair", "-table", table}, wantCode: exitOK, notNamed: campaignsFine, wantStdout: []string{
@@ -192,12 +194,16 @@ func TestVerifyOnTheLocalStack(t *testing.T) {
 		})
 		if st.name == "repair" {
 			// Counted from the table's items: each object holds exactly
-			// its manifest's entries of its version, and no other.
+			// its manifest's entries of its version and of the noncurrent
+			// versions it keeps, and no other.
 			for _, key := range []string{okKey, lostKey, strayKey, goneKey, badKey} {
 				m := manifest(key)
 				want := map[string]int64{}
 				if m.Status == indexing.StatusIndexed {
 					want[m.VersionID] = m.Entries
+				}
+				for _, r := range m.Noncurrent {
+					want[r.VersionID] = r.Entries
 				}
 				if got := itemCounts(t, ctx, ddb, table, bucket, key); !reflect.DeepEqual(got, want) {
 					t.Errorf("after repair, items of %s = %v, want %v (manifest %+v)", key, got, want, m)

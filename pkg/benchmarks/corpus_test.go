@@ -129,6 +129,13 @@ func (m memBucket) Current(_ context.Context, _, key string) (indexing.Version, 
 	return indexing.Version{ID: "v1", Size: int64(len(b))}, ok, nil
 }
 
+func (m memBucket) Versions(_ context.Context, _, key string) ([]string, error) {
+	if _, ok := m[key]; !ok {
+		return nil, nil
+	}
+	return []string{"v1"}, nil
+}
+
 func (m memBucket) Open(_ context.Context, _, key, _ string) (io.ReadCloser, error) {
 	b, ok := m[key]
 	if !ok {

@@ -76,6 +76,10 @@ func (o memObjects) Current(context.Context, string, string) (indexing.Version, 
 	return indexing.Version{ID: "v1", Size: int64(len(o.data))}, true, nil
 }
 
+func (o memObjects) Versions(context.Context, string, string) ([]string, error) {
+	return []string{"v1"}, nil
+}
+
 func (o memObjects) Open(context.Context, string, string, string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(o.data)), nil
 }

@@ -482,7 +482,12 @@ func (s *Service) FinishChunked(ctx context.Context, job ChunkJob, results []Chu
 		}
 	}
 	keepCurrent := func(v, k string) bool { return v == version && (written[k] || len(written) == 0) }
-	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
+	retained, err := s.retain(ctx, job.Bucket, job.Key, version, append(retainedOf(m.Previous, s.now()), m.Noncurrent...))
+	if err != nil {
+		return err
+	}
+	keepCurrent = keepingRetained(retained, keepCurrent)
+	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous, m.Noncurrent = StatusIndexed, s.now(), s.now(), nil, retained
 	if ok, err := s.Index.Finish(ctx, m); err != nil || !ok {
 		if err != nil {
 			return err
@@ -510,7 +515,7 @@ func (s *Service) FailChunked(ctx context.Context, job ChunkJob, reason string) 
 	if !ok {
 		return s.yieldJob(ctx, job, m)
 	}
-	keepPrevious := func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID }
+	keepPrevious := keepingRetained(m.Noncurrent, func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID })
 	if _, err := s.Index.DeleteEntries(ctx, job.Bucket, job.Key, s.owner(job.Bucket, job.Key, m.Sequencer, keepPrevious)); err != nil {
 		return s.yieldIfSuperseded(ctx, err, job.Bucket, job.Key, job.VersionID)
 	}

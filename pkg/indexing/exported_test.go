@@ -142,8 +142,8 @@ func TestOneBadRowIsOneBadRow(t *testing.T) {
 	if hits := e.lookup(t, identifiers.Email, "lamp@example.com"); len(hits) != 0 {
 		t.Fatalf("the unreadable row has %d entries, want 0", len(hits))
 	}
-	if hits := e.lookup(t, identifiers.Phone, "212-555-0101"); len(hits) != 0 {
-		t.Fatalf("the replaced version still has %d entries", len(hits))
+	if hits := e.lookup(t, identifiers.Phone, "212-555-0101"); len(hits) != 1 || !m.Retains(hits[0].VersionID) {
+		t.Fatalf("the replaced version's row = %+v, want 1 entry of a noncurrent version (%v)", hits, noncurrentIDs(m))
 	}
 }
 

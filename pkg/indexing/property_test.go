@@ -187,6 +187,15 @@ func (p *property) step(t *testing.T, key string) string {
 		body := p.list()
 		v := p.e.put(t, key, body)
 		p.versions[key] = append(p.versions[key], v)
+		if p.r.IntN(3) == 0 {
+			// Indexed before the next change: the version becomes a
+			// noncurrent one the index keeps once it is replaced.
+			p.pending = append(p.pending, p.e.held(t)...)
+			p.applyAll(t, p.pending)
+			p.pending = nil
+			p.wait(t)
+			return fmt.Sprintf("put %s@%s (%d bytes), applied", key, v, len(body))
+		}
 		return fmt.Sprintf("put %s@%s (%d bytes)", key, v, len(body))
 	case n <= 5:
 		v := p.e.remove(t, key)
@@ -367,11 +376,35 @@ func (p *property) compare(t *testing.T, keys []string) {
 	ctx := context.Background()
 	rows, _ := p.e.scan(t, p.e.table)
 	for _, key := range keys {
+		m, err := p.e.store.Manifest(ctx, p.e.bucket, key)
+		// The noncurrent versions the manifest keeps: each still in S3,
+		// with exactly its own entries; the rest are compared below.
+		noncurrent := map[string]map[oracleEntry]bool{}
+		for _, r := range m.Noncurrent {
+			noncurrent[r.VersionID] = map[oracleEntry]bool{}
+		}
 		got := map[oracleEntry]bool{}
 		for _, r := range rows[key] {
-			got[oracleEntry{r.PK, r.VersionID, r.Row, r.Offset, r.Length}] = true
+			e := oracleEntry{r.PK, r.VersionID, r.Row, r.Offset, r.Length}
+			if kept, ok := noncurrent[r.VersionID]; ok {
+				kept[e] = true
+				continue
+			}
+			got[e] = true
 		}
-		m, err := p.e.store.Manifest(ctx, p.e.bucket, key)
+		for _, r := range m.Noncurrent {
+			if !p.exists(key, r.VersionID) {
+				t.Errorf("%s: keeps noncurrent %s, which S3 no longer has", key, r.VersionID)
+				continue
+			}
+			want := p.read(t, key, r.VersionID)
+			if want.failed || !reflect.DeepEqual(noncurrent[r.VersionID], want.entries) || r.Entries != int64(len(want.entries)) {
+				t.Errorf("%s: noncurrent %s has %d entries (counted %d), the version holds %d", key, r.VersionID, len(noncurrent[r.VersionID]), r.Entries, len(want.entries))
+			}
+			if r.VersionID == m.VersionID || m.Previous != nil && r.VersionID == m.Previous.VersionID {
+				t.Errorf("%s: %s is both noncurrent and the version answering", key, r.VersionID)
+			}
+		}
 		if _, notified := p.last[key]; !notified {
 			if err == nil || len(got) != 0 {
 				t.Errorf("%s: never notified, yet a manifest (%v) and %d entries", key, err, len(got))

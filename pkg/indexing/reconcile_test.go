@@ -3,6 +3,7 @@ package indexing_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
@@ -44,8 +45,10 @@ func TestReconcile(t *testing.T) {
 	if m.Sequencer != indexing.PadSequencer(real.Sequencer) {
 		t.Fatalf("sequencer after backfill = %q, want the last real event's %q", m.Sequencer, indexing.PadSequencer(real.Sequencer))
 	}
-	if got := versions(e.entries(t, key)); len(got) != 1 || got[0] != v3 {
-		t.Fatalf("entry versions = %v, want only %s (not %s or %s)", got, v3, v1, v2)
+	// v2's event was applied before the backfill, so v2 was indexed and
+	// is kept as noncurrent; v1 stays noncurrent as well.
+	if got, want := versions(e.entries(t, key)), versions([]row{{VersionID: v1}, {VersionID: v2}, {VersionID: v3}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("entry versions = %v, want %v: current %s, noncurrent %s and %s", got, want, v3, v1, v2)
 	}
 	// The lost event arriving late is still later than the backfill: applied.
 	if err := e.svc.Apply(ctx, lost); err != nil {
@@ -92,7 +95,10 @@ func TestReconcile(t *testing.T) {
 	if err := e.svc.Apply(ctx, reconcile); err != nil {
 		t.Fatal(err)
 	}
-	if m = e.manifest(t, key); m.Status != indexing.StatusRemoved || len(e.entries(t, key)) != 0 {
-		t.Fatalf("after backfill of a removed key: %s with %d entries, want removed with none", m.Status, len(e.entries(t, key)))
+	// Removed: the versions under the delete marker are noncurrent, their
+	// entries kept and nothing else.
+	if m = e.manifest(t, key); m.Status != indexing.StatusRemoved || len(m.Noncurrent) == 0 {
+		t.Fatalf("after backfill of a removed key: %s keeping %v, want removed keeping its versions", m.Status, noncurrentIDs(m))
 	}
+	e.wantKept(t, key, m)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,10 @@ type Manifest struct {
 	// keys (during a key rotation). `veil rotate-key` reads it to tell
 	// which lists still need re-keying.
 	KeyID string
+	// Noncurrent lists the older versions S3 still keeps whose entries
+	// the index keeps too (see noncurrent.go), newest first: erasure finds
+	// and purges them, ordinary searches leave them out.
+	Noncurrent []Retained
 }
 
 // Readable is what reading an indexed version's rows back needs.
@@ -248,6 +253,9 @@ type Objects interface {
 	Current(ctx context.Context, bucket, key string) (v Version, exists bool, err error)
 	// Open streams one version of an object.
 	Open(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, error)
+	// Versions returns the IDs of every version S3 keeps of exactly
+	// bucket/key, delete markers left out.
+	Versions(ctx context.Context, bucket, key string) ([]string, error)
 }
 
 // Service keeps the index equal to the leads bucket's current objects.
@@ -351,9 +359,9 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 			// entries, dropped after the finish, may not all be gone yet.
 			s.log().DebugContext(ctx, "change already applied", "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
 			version, keyID := prev.VersionID, prev.KeyID
-			return s.dropOthers(ctx, c.Bucket, c.Key, seq, func(v, k string) bool {
+			return s.dropOthers(ctx, c.Bucket, c.Key, seq, keepingRetained(prev.Noncurrent, func(v, k string) bool {
 				return v == version && (keyID == "" || k == keyID)
-			})
+			}))
 		case prev.Status != StatusIndexing || prev.Sequencer > seq:
 			s.log().DebugContext(ctx, "change already applied", "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
 			return nil
@@ -378,11 +386,16 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 		// Claimed as work in progress and finished once the entries are
 		// gone: a crash in between leaves a claim that this change, sent
 		// again, completes, never a "removed" manifest over live entries.
+		// The versions under the delete marker are noncurrent: S3 keeps
+		// them, and so does the index, out of ordinary answers.
 		m.Status = StatusIndexing
+		if m.Noncurrent, err = s.retain(ctx, c.Bucket, c.Key, "", append(retainedOf(lastIndexed(prev), s.now()), prev.Noncurrent...)); err != nil {
+			return err
+		}
 		if err := s.claim(ctx, m, prev); err != nil {
 			return err
 		}
-		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepNone)); err != nil {
+		if _, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepingRetained(m.Noncurrent, keepNone))); err != nil {
 			return superseded(err)
 		}
 		m.Status, m.UpdatedAt = StatusRemoved, s.now()
@@ -397,17 +410,23 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 		return &InputError{Bucket: c.Bucket, Key: c.Key, VersionID: version, Reason: prev.Error}
 	}
 	if prev.Status == StatusIndexed && prev.VersionID == version && !c.Force {
-		// Nothing new to read: record a later sequencer, drop strays.
-		if prev.Sequencer != seq {
+		// Nothing new to read: record a later sequencer and the
+		// noncurrent versions S3 still has (this change may be an old
+		// version's deletion or expiry), drop strays.
+		noncurrent, err := s.retain(ctx, c.Bucket, c.Key, version, prev.Noncurrent)
+		if err != nil {
+			return err
+		}
+		if prev.Sequencer != seq || !sameRetained(noncurrent, prev.Noncurrent) {
 			next := prev
-			next.Sequencer, next.UpdatedAt = seq, s.now()
+			next.Sequencer, next.UpdatedAt, next.Noncurrent = seq, s.now(), noncurrent
 			if err := s.claim(ctx, next, prev); err != nil {
 				return err
 			}
 		}
 		// The version was not reread: its entries stay whatever their key.
-		keepVersion := func(v, _ string) bool { return v == version }
-		_, err := s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepVersion))
+		keepVersion := keepingRetained(noncurrent, func(v, _ string) bool { return v == version })
+		_, err = s.Index.DeleteEntries(ctx, c.Bucket, c.Key, s.owner(c.Bucket, c.Key, seq, keepVersion))
 		return superseded(err)
 	}
 	m.Status = StatusIndexing
@@ -425,7 +444,17 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	case c.Removed && m.Previous.VersionID == c.VersionID:
 		m.Previous = nil // the last indexed version itself is gone from S3
 	}
-	keepPrevious := func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID }
+	// The last indexed version becomes noncurrent once this one is
+	// indexed; listed from S3 now, with the others still kept.
+	retained, err := s.retain(ctx, c.Bucket, c.Key, version, append(retainedOf(m.Previous, s.now()), prev.Noncurrent...))
+	if err != nil {
+		return err
+	}
+	m.Noncurrent = slices.DeleteFunc(slices.Clone(retained), func(r Retained) bool { return m.Previous != nil && r.VersionID == m.Previous.VersionID })
+	if len(m.Noncurrent) == 0 {
+		m.Noncurrent = nil
+	}
+	keepPrevious := keepingRetained(m.Noncurrent, func(v, _ string) bool { return m.Previous != nil && v == m.Previous.VersionID })
 	if err := s.claim(ctx, m, prev); err != nil {
 		return err
 	}
@@ -485,7 +514,7 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	// Indexed first, the other versions' entries dropped after: deleting
 	// them first would empty the version searches answer from (Previous)
 	// while the new one, whole already, is not yet the one answering.
-	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous = StatusIndexed, s.now(), s.now(), nil
+	m.Status, m.IndexedAt, m.UpdatedAt, m.Previous, m.Noncurrent = StatusIndexed, s.now(), s.now(), nil, retained
 	ok, err := s.Index.Finish(ctx, m)
 	if err != nil {
 		return err
@@ -493,7 +522,7 @@ func (s *Service) apply(ctx context.Context, c ObjectChange) error {
 	if !ok {
 		return s.yield(ctx, c.Bucket, c.Key, version)
 	}
-	if err := s.dropOthers(ctx, c.Bucket, c.Key, seq, keepCurrent); err != nil {
+	if err := s.dropOthers(ctx, c.Bucket, c.Key, seq, keepingRetained(retained, keepCurrent)); err != nil {
 		return err
 	}
 	s.log().InfoContext(ctx, "object indexed", "bucket", c.Bucket, "key", c.Key, "versionId", version,
@@ -560,7 +589,7 @@ func (s *Service) yield(ctx context.Context, bucket, key, version string) error 
 		if err != nil {
 			return nil, err
 		}
-		if owner.VersionID == version || owner.Previous != nil && owner.Previous.VersionID == version {
+		if owner.VersionID == version || owner.Previous != nil && owner.Previous.VersionID == version || owner.Retains(version) {
 			return nil, ErrSuperseded
 		}
 		return mine, nil

@@ -272,14 +272,46 @@ func (e *env) wantIndexed(t *testing.T, key, version string) indexing.Manifest {
 	if m.Status != indexing.StatusIndexed || m.VersionID != version {
 		t.Fatalf("manifest of %s = %s@%s (error %q), want indexed@%s", key, m.Status, m.VersionID, m.Error, version)
 	}
-	rows := e.entries(t, key)
-	if got := versions(rows); !reflect.DeepEqual(got, []string{version}) {
-		t.Fatalf("entry versions of %s = %v, want [%s]", key, got, version)
-	}
-	if int64(len(rows)) != m.Entries {
-		t.Fatalf("entries of %s = %d, manifest counts %d", key, len(rows), m.Entries)
-	}
+	e.wantKept(t, key, m)
 	return m
+}
+
+// wantKept checks that key's entries are exactly those of the version m
+// answers from and of the noncurrent versions it keeps, as many as it
+// counts for each, and that S3 still has each noncurrent version.
+func (e *env) wantKept(t *testing.T, key string, m indexing.Manifest) {
+	t.Helper()
+	want := map[string]int64{}
+	if a, ok := m.Answering(); ok {
+		want[a.VersionID] = a.Entries
+	}
+	for _, r := range m.Noncurrent {
+		if _, err := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key), VersionId: aws.String(r.VersionID)}); err != nil {
+			t.Fatalf("%s keeps noncurrent version %s: %v", key, r.VersionID, err)
+		}
+		want[r.VersionID] = r.Entries
+	}
+	got := map[string]int64{}
+	for _, r := range e.entries(t, key) {
+		got[r.VersionID]++
+	}
+	for v, n := range want {
+		if n == 0 {
+			delete(want, v)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("entries of %s by version = %v, want %v (status %s)", key, got, want, m.Status)
+	}
+}
+
+// noncurrentIDs returns the versions m keeps as noncurrent.
+func noncurrentIDs(m indexing.Manifest) []string {
+	var ids []string
+	for _, r := range m.Noncurrent {
+		ids = append(ids, r.VersionID)
+	}
+	return ids
 }
 
 // realistic is a lead list with every common column, in delimiter d.
@@ -406,8 +438,9 @@ func list(n int) []byte {
 	return fmt.Appendf(nil, "name,phone,email\nA,212555%04d,a%d@example.com\nB,212555%04d,b%d@example.com\n", 100+n, n, 200+n, n)
 }
 
-// TestReplaceRemoveDeleteVersion: a replacement leaves only the new
-// version's entries, a removal none, and deleting an old version leaves
+// TestReplaceRemoveDeleteVersion: a replacement keeps the old version's
+// entries as noncurrent beside the new version's, a removal keeps them all
+// as noncurrent, and deleting an old version drops its entries and leaves
 // the current one alone.
 func TestReplaceRemoveDeleteVersion(t *testing.T) {
 	e := newEnv(t, true)
@@ -418,9 +451,12 @@ func TestReplaceRemoveDeleteVersion(t *testing.T) {
 		e.wantIndexed(t, key, v1)
 		v2 := e.put(t, key, list(2))
 		e.sync(t)
-		e.wantIndexed(t, key, v2)
-		if hits := e.lookup(t, identifiers.Phone, "2125550101"); len(hits) != 0 {
-			t.Fatalf("old phone finds %+v, want nothing", hits)
+		m := e.wantIndexed(t, key, v2)
+		if got := noncurrentIDs(m); !reflect.DeepEqual(got, []string{v1}) {
+			t.Fatalf("noncurrent versions = %v, want [%s]", got, v1)
+		}
+		if hits := e.lookup(t, identifiers.Phone, "2125550101"); len(hits) != 1 || hits[0].VersionID != v1 {
+			t.Fatalf("old phone finds %+v, want row 1 of the noncurrent %s", hits, v1)
 		}
 		if hits := e.lookup(t, identifiers.Email, "b2@example.com"); len(hits) != 1 || hits[0].VersionID != v2 || hits[0].Row != 2 {
 			t.Fatalf("new email finds %+v, want row 2 of %s", hits, v2)
@@ -433,11 +469,21 @@ func TestReplaceRemoveDeleteVersion(t *testing.T) {
 		e.wantIndexed(t, key, v1)
 		e.remove(t, key)
 		e.sync(t)
-		if m := e.manifest(t, key); m.Status != indexing.StatusRemoved {
-			t.Fatalf("manifest status = %s, want removed", m.Status)
+		m := e.manifest(t, key)
+		if m.Status != indexing.StatusRemoved || !reflect.DeepEqual(noncurrentIDs(m), []string{v1}) {
+			t.Fatalf("manifest = %s keeping %v, want removed keeping [%s]", m.Status, noncurrentIDs(m), v1)
+		}
+		e.wantKept(t, key, m)
+		// The version under the delete marker deleted for good: its
+		// entries go.
+		e.deleteVersion(t, key, v1)
+		e.sync(t)
+		m = e.manifest(t, key)
+		if m.Status != indexing.StatusRemoved || len(m.Noncurrent) != 0 {
+			t.Fatalf("manifest = %s keeping %v, want removed keeping none", m.Status, noncurrentIDs(m))
 		}
 		if rows := e.entries(t, key); len(rows) != 0 {
-			t.Fatalf("entries after removal = %d, want 0", len(rows))
+			t.Fatalf("entries after the last version went = %d, want 0", len(rows))
 		}
 	})
 	t.Run("delete old version", func(t *testing.T) {
@@ -760,19 +806,15 @@ func TestCrashRecovery(t *testing.T) {
 					if m.Status != indexing.StatusFailed || m.VersionID != v || m.Previous == nil {
 						t.Fatalf("crash after %v: manifest = %s@%s previous %+v, want failed@%s answering from the last indexed", faulty.writes, m.Status, m.VersionID, m.Previous, v)
 					}
-					if rows := e.entries(t, key); int64(len(rows)) != m.Previous.Entries ||
-						!reflect.DeepEqual(versions(rows), []string{m.Previous.VersionID}) {
-						t.Fatalf("crash after %v: %d entries of %v left, want the %d of %s", faulty.writes, len(rows), versions(rows), m.Previous.Entries, m.Previous.VersionID)
-					}
+					e.wantKept(t, key, m)
 				case err != nil:
 					t.Fatalf("crash after %v: retry = %v", faulty.writes, err)
 				case v == "":
-					if m := e.manifest(t, key); m.Status != indexing.StatusRemoved {
+					m := e.manifest(t, key)
+					if m.Status != indexing.StatusRemoved {
 						t.Fatalf("crash after %v: manifest = %s, want removed", faulty.writes, m.Status)
 					}
-					if rows := e.entries(t, key); len(rows) != 0 {
-						t.Fatalf("crash after %v: %d entries left after removal, want 0", faulty.writes, len(rows))
-					}
+					e.wantKept(t, key, m)
 				default:
 					e.wantIndexed(t, key, v)
 				}

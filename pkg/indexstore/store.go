@@ -147,11 +147,12 @@ type manifestItem struct {
 	// Coverage and CoverageRef are the manifest's ByCoverage key, derived
 	// from Status and UnreadableRows (coverageOf); both are absent for a
 	// removed object, which is then in no coverage state.
-	Coverage    string             `dynamodbav:"coverage,omitempty"`
-	CoverageRef string             `dynamodbav:"coverageRef,omitempty"`
-	Previous    *indexing.Readable `dynamodbav:"previous,omitempty"`
-	Chunked     bool               `dynamodbav:"chunked,omitempty"`
-	KeyID       string             `dynamodbav:"keyId,omitempty"`
+	Coverage    string              `dynamodbav:"coverage,omitempty"`
+	CoverageRef string              `dynamodbav:"coverageRef,omitempty"`
+	Previous    *indexing.Readable  `dynamodbav:"previous,omitempty"`
+	Chunked     bool                `dynamodbav:"chunked,omitempty"`
+	KeyID       string              `dynamodbav:"keyId,omitempty"`
+	Noncurrent  []indexing.Retained `dynamodbav:"noncurrent,omitempty"`
 }
 
 // entryItem is an index entry as stored.
@@ -223,7 +224,7 @@ func fromItem(it manifestItem) indexing.Manifest {
 		Delimiter: it.Delimiter, CRLineEnds: it.CRLineEnds, Columns: it.Columns, Sheets: it.Sheets, Rows: it.Rows, Entries: it.Entries,
 		UnreadableRows: it.Unreadable, UnreadableLines: it.UnreadableAt, Invalid: it.Invalid,
 		MinorsUnder16: it.MinorsUnder16, Error: it.Error, Size: it.Size, ETag: it.ETag, IndexedAt: it.IndexedAt,
-		UpdatedAt: it.UpdatedAt, Previous: it.Previous, Chunked: it.Chunked, KeyID: it.KeyID,
+		UpdatedAt: it.UpdatedAt, Previous: it.Previous, Chunked: it.Chunked, KeyID: it.KeyID, Noncurrent: it.Noncurrent,
 	}
 }
 
@@ -235,7 +236,7 @@ func toItem(m indexing.Manifest) manifestItem {
 		Delimiter: m.Delimiter, CRLineEnds: m.CRLineEnds, Columns: m.Columns, Sheets: m.Sheets, Rows: m.Rows, Entries: m.Entries,
 		Unreadable: m.UnreadableRows, UnreadableAt: m.UnreadableLines, Invalid: m.Invalid,
 		MinorsUnder16: m.MinorsUnder16, Error: m.Error, Size: m.Size, ETag: m.ETag, IndexedAt: m.IndexedAt,
-		UpdatedAt: m.UpdatedAt, Previous: m.Previous, Chunked: m.Chunked, KeyID: m.KeyID,
+		UpdatedAt: m.UpdatedAt, Previous: m.Previous, Chunked: m.Chunked, KeyID: m.KeyID, Noncurrent: m.Noncurrent,
 		Coverage: coverageOf(m), CoverageRef: coverageRefOf(m),
 	}
 }

@@ -2,9 +2,10 @@ package indexstore
 
 // Verify checks the index against its own manifests. After every change,
 // the table holds exactly the entries an object's manifest counts, of the
-// version that answers searches, and none of any other version: a removed
-// object, or one that failed with no earlier version to answer, holds
-// none. An object whose version is being indexed is in progress and is not
+// version that answers searches and of each noncurrent version it keeps
+// (as many as it counted for each), and none of any other version: a
+// removed object, or one that failed with no earlier version to answer,
+// holds only its noncurrent versions'. An object whose version is being indexed is in progress and is not
 // compared (its count is still growing).
 
 import (
@@ -47,16 +48,20 @@ type Finding struct {
 	// without entries are absent); nil when the object is in progress and
 	// was not counted.
 	Got map[string]int64 `json:"got"`
+	// Noncurrent is how many entries the manifest says each noncurrent
+	// version it keeps has (see indexing.Retained); each must have exactly
+	// as many.
+	Noncurrent map[string]int64 `json:"noncurrent,omitempty"`
 	// Verdict is VerdictOK, VerdictDiffers or VerdictInProgress.
 	Verdict string `json:"verdict"`
 }
 
 // Strays returns how many entries belong to versions other than the one
-// answering: the entries a reconcile deletes.
+// answering and the noncurrent ones kept: the entries a reconcile deletes.
 func (f Finding) Strays() int64 {
 	var n int64
 	for v, c := range f.Got {
-		if !f.Answers || v != f.Answering {
+		if _, kept := f.Noncurrent[v]; !kept && (!f.Answers || v != f.Answering) {
 			n += c
 		}
 	}
@@ -69,10 +74,18 @@ func findingOf(m indexing.Manifest, got map[string]int64) Finding {
 	if a, ok := m.Answering(); ok {
 		f.Answers, f.Answering, f.Want = true, a.VersionID, a.Entries
 	}
+	noncurrentDiffer := false
+	for _, r := range m.Noncurrent {
+		if f.Noncurrent == nil {
+			f.Noncurrent = map[string]int64{}
+		}
+		f.Noncurrent[r.VersionID] = r.Entries
+		noncurrentDiffer = noncurrentDiffer || got != nil && got[r.VersionID] != r.Entries
+	}
 	switch {
 	case m.Status == indexing.StatusIndexing:
 		f.Verdict = VerdictInProgress
-	case f.Strays() != 0 || f.Answers && got[f.Answering] != f.Want:
+	case f.Strays() != 0 || f.Answers && got[f.Answering] != f.Want || noncurrentDiffer:
 		f.Verdict = VerdictDiffers
 	default:
 		f.Verdict = VerdictOK

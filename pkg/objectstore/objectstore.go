@@ -22,7 +22,14 @@ import (
 type API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
+
+// ErrChanged says a conditional write found the key's current version
+// changed since it was read (S3's 412 Precondition Failed).
+var ErrChanged = errors.New("the object changed since it was read")
 
 var _ API = (*s3.Client)(nil)
 
@@ -75,6 +82,102 @@ func (s *Store) Current(ctx context.Context, bucket, key string) (indexing.Versi
 	}
 	return indexing.Version{ID: aws.ToString(out.VersionId), ETag: strings.Trim(aws.ToString(out.ETag), `"`),
 		Size: aws.ToInt64(out.ContentLength)}, true, nil
+}
+
+// PutIfMatch writes body (size bytes) as the new current version of
+// bucket/key if the current version's ETag is still etag, and returns the
+// new version's ID; an error wrapping ErrChanged when it is not (another
+// upload came first: nothing was written).
+func (s *Store) PutIfMatch(ctx context.Context, bucket, key, etag string, body io.Reader, size int64, contentType string) (string, error) {
+	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: body, ContentLength: aws.Int64(size),
+		IfMatch: aws.String(`"` + strings.Trim(etag, `"`) + `"`)}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
+	}
+	out, err := s.api.PutObject(ctx, in)
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict" || ae.ErrorCode() == "NoSuchKey") {
+		return "", fmt.Errorf("put s3://%s/%s: %w", bucket, key, ErrChanged)
+	}
+	if err != nil {
+		return "", fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
+	}
+	return aws.ToString(out.VersionId), nil
+}
+
+// DeleteVersion deletes one version (or delete marker) of bucket/key for
+// good; one already gone is no error.
+func (s *Store) DeleteVersion(ctx context.Context, bucket, key, version string) error {
+	_, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: aws.String(version)})
+	if err != nil && !notFound(err) {
+		return fmt.Errorf("delete s3://%s/%s@%s: %w", bucket, key, version, err)
+	}
+	return nil
+}
+
+// Versions returns the IDs of every version of exactly bucket/key, delete
+// markers left out; see indexing.Objects. Keys that merely start with key
+// are skipped, and the listing stops at the first key past it.
+func (s *Store) Versions(ctx context.Context, bucket, key string) ([]string, error) {
+	var ids []string
+	err := s.EachVersion(ctx, bucket, key, func(v ObjectVersion) error {
+		if !v.DeleteMarker {
+			ids = append(ids, v.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// ObjectVersion is one version of a key, or one of its delete markers.
+type ObjectVersion struct {
+	ID           string
+	ETag         string
+	Size         int64
+	IsLatest     bool
+	DeleteMarker bool
+	LastModified time.Time
+}
+
+// EachVersion calls fn for every version and delete marker of exactly
+// bucket/key, newest first as S3 lists them, and returns fn's first error.
+func (s *Store) EachVersion(ctx context.Context, bucket, key string, fn func(ObjectVersion) error) error {
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
+	for {
+		out, err := s.api.ListObjectVersions(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list versions of s3://%s/%s: %w", bucket, key, err)
+		}
+		var page []ObjectVersion
+		past := false
+		for _, v := range out.Versions {
+			switch k := aws.ToString(v.Key); {
+			case k == key:
+				page = append(page, ObjectVersion{ID: aws.ToString(v.VersionId), ETag: strings.Trim(aws.ToString(v.ETag), `"`),
+					Size: aws.ToInt64(v.Size), IsLatest: aws.ToBool(v.IsLatest), LastModified: aws.ToTime(v.LastModified)})
+			case k > key:
+				past = true
+			}
+		}
+		for _, d := range out.DeleteMarkers {
+			switch k := aws.ToString(d.Key); {
+			case k == key:
+				page = append(page, ObjectVersion{ID: aws.ToString(d.VersionId), IsLatest: aws.ToBool(d.IsLatest),
+					DeleteMarker: true, LastModified: aws.ToTime(d.LastModified)})
+			case k > key:
+				past = true
+			}
+		}
+		for _, v := range page {
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		if past || !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
+	}
 }
 
 // Open streams one version; a missing version is an error wrapping

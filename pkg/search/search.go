@@ -59,6 +59,10 @@ type Record struct {
 	// consumer (Result.ForConsumer) ever holds them.
 	Placeholders    []string `json:"placeholders,omitempty"`
 	PlaceholderOnly bool     `json:"placeholderOnly,omitempty"`
+	// Values are the row's fields in the list's order, as many as the
+	// record has: what an erasure edits, cell by cell (Fields holds one of
+	// two columns with the same header). Not in the JSON answer.
+	Values []string `json:"-"`
 
 	keys []string // the query keys the row matched
 	name string   // the row's name fields, folded into one
@@ -74,10 +78,26 @@ type Stale struct {
 	Reason    string `json:"reason"`
 }
 
+// Noncurrent is an older version of an object, kept by S3 behind a newer
+// version or a delete marker, that holds rows of the identifiers. Its rows
+// are in no answer (they are not the list as it is); erasure purges the
+// version.
+type Noncurrent struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId"`
+	// Rows counts the version's rows the identifiers matched.
+	Rows int64 `json:"rows"`
+}
+
 // Result is what a search found.
 type Result struct {
 	Records []Record `json:"records"`
 	Stale   []Stale  `json:"stale,omitempty"`
+	// Noncurrent lists the noncurrent versions (indexing.Manifest's
+	// Noncurrent) holding rows of a non-placeholder identifier, sorted by
+	// bucket, key and version.
+	Noncurrent []Noncurrent `json:"noncurrent,omitempty"`
 	// Coverage says what the search could not see: lists that failed to
 	// index, lists being indexed, lists with unreadable rows. No records
 	// means no records only when Coverage.Complete().
@@ -211,14 +231,16 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 	}
 	var mu sync.Mutex
 	res := Result{Records: []Record{}}
+	var noncurrent []*hit
 	g, gctx := s.group(cctx)
 	for obj, hits := range byObject {
 		g.Go(func() error {
-			recs, stale, err := s.readObject(gctx, manifests[obj], hits)
+			recs, stale, old, err := s.readObject(gctx, manifests[obj], hits)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Records = append(res.Records, recs...)
 			res.Stale = append(res.Stale, stale...)
+			noncurrent = append(noncurrent, old...)
 			return err
 		})
 	}
@@ -226,6 +248,7 @@ func (s *Service) Search(ctx context.Context, ids []Identifier) (Result, error) 
 		return Result{}, err
 	}
 	flagPlaceholders(res.Records, keys, s.SharedNameLimit)
+	res.Noncurrent = noncurrentVersions(noncurrent, keys)
 	res.Coverage = nonNil(cov)
 	sort.Slice(res.Records, func(i, j int) bool {
 		a, b := res.Records[i], res.Records[j]
@@ -357,22 +380,59 @@ func (s *Service) lookupOne(ctx context.Context, k keyed, lookup string, mu *syn
 	return nil
 }
 
+// noncurrentVersions returns the versions of hits, rows counted, leaving
+// out rows matched on placeholder identifiers alone.
+func noncurrentVersions(hits []*hit, keys []keyed) []Noncurrent {
+	placeholder := map[string]bool{}
+	for _, k := range keys {
+		placeholder[k.key] = k.placeholder
+	}
+	rows := map[Noncurrent]int64{}
+	for _, h := range hits {
+		for k := range h.keys {
+			if !placeholder[k] {
+				rows[Noncurrent{Bucket: h.entry.Bucket, Key: h.entry.ObjectKey, VersionID: h.entry.VersionID}]++
+				break
+			}
+		}
+	}
+	var out []Noncurrent
+	for v, n := range rows {
+		v.Rows = n
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Bucket != b.Bucket {
+			return a.Bucket < b.Bucket
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.VersionID < b.VersionID
+	})
+	return out
+}
+
 // readObject reads the rows of one object, given its manifest (the zero
-// Manifest for an object the index does not know). Entries of any version
-// but the manifest's current one, and rows whose version is gone, are
-// stale: they are reported and deleted from the index.
-func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*hit) ([]Record, []Stale, error) {
+// Manifest for an object the index does not know). Entries of the
+// manifest's noncurrent versions are returned apart, unread. Entries of
+// any other version but the manifest's current one, and rows whose version
+// is gone, are stale: they are reported and deleted from the index.
+func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*hit) ([]Record, []Stale, []*hit, error) {
 	bucket, key := hits[0].entry.Bucket, hits[0].entry.ObjectKey
 	// While a newer version is being indexed, or after it failed, the last
 	// indexed version answers; the newer one's entries are not complete
 	// yet and are left alone.
 	answering, ok := m.Answering()
-	var current []*hit
+	var current, noncurrent []*hit
 	var stale []Stale
 	for _, h := range hits {
 		switch {
 		case ok && h.entry.VersionID == answering.VersionID:
 			current = append(current, h)
+		case m.Retains(h.entry.VersionID):
+			noncurrent = append(noncurrent, h)
 		case m.Status == indexing.StatusIndexing:
 			// The indexer at work deletes what is not its own.
 		case !ok:
@@ -384,11 +444,11 @@ func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*h
 	m = answering
 	if len(current) > 0 && m.Format == indexing.FormatWorkbook {
 		recs, gone, err := s.readWorkbook(ctx, m, current)
-		return recs, append(stale, gone...), err
+		return recs, append(stale, gone...), noncurrent, err
 	}
 	if len(current) == 0 || len(m.Header) == 0 {
 		// Still being indexed for the first time: its header is not recorded yet.
-		return nil, stale, nil
+		return nil, stale, noncurrent, nil
 	}
 	// The row is read back as the index read it: same delimiter, same
 	// encoding (its byte range is in the object's own bytes).
@@ -412,18 +472,18 @@ func (s *Service) readObject(ctx context.Context, m indexing.Manifest, hits []*h
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, h := range span {
 			raw := buf[h.entry.Offset-start : h.entry.Offset-start+h.entry.Length]
 			rec, err := leads.ParseRecord(raw, m.Header, opts)
 			if err != nil {
-				return nil, nil, fmt.Errorf("s3://%s/%s@%s row %d: %w", bucket, key, m.VersionID, h.entry.Row, err)
+				return nil, nil, nil, fmt.Errorf("s3://%s/%s@%s row %d: %w", bucket, key, m.VersionID, h.entry.Row, err)
 			}
 			recs = append(recs, record(m, h, m.Header, m.Columns, rec.Fields))
 		}
 	}
-	return recs, stale, nil
+	return recs, stale, noncurrent, nil
 }
 
 // record makes the answer for one row: its fields by header name, and the
@@ -435,6 +495,7 @@ func record(m indexing.Manifest, h *hit, header []string, cols []indexing.Column
 			fields[name] = values[i]
 		}
 	}
+	values = slices.Clone(values)
 	matched := make([]string, 0, len(h.kinds))
 	for k := range h.kinds {
 		matched = append(matched, k)
@@ -465,7 +526,7 @@ func record(m indexing.Manifest, h *hit, header []string, cols []indexing.Column
 		}
 	}
 	return Record{Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID, Sheet: h.entry.Sheet, Row: h.entry.Row,
-		Campaign: m.Campaign, Fields: fields, MatchedOn: matched, Header: header, Kinds: kinds,
+		Campaign: m.Campaign, Fields: fields, MatchedOn: matched, Header: header, Kinds: kinds, Values: values,
 		keys: keys, name: strings.Join(name, " ")}
 }
 
@@ -509,10 +570,12 @@ func flagPlaceholders(recs []Record, keys []keyed, limit int) {
 }
 
 // ForConsumer returns the result as a consumer may see it: without the
-// rows matched only on identifiers that belong to nobody. Whoever controls
-// test@test.com must not receive every row agents typed it into.
+// rows matched only on identifiers that belong to nobody (whoever controls
+// test@test.com must not receive every row agents typed it into), and
+// without the noncurrent versions, which are staff's to purge.
 func (r Result) ForConsumer() Result {
 	out := r
+	out.Noncurrent = nil
 	out.Records = make([]Record, 0, len(r.Records))
 	for _, rec := range r.Records {
 		if !rec.PlaceholderOnly {

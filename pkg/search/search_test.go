@@ -208,6 +208,26 @@ func TestSearchAfterReplace(t *testing.T) {
 	if len(res.Records) != 1 || res.Records[0].Fields["name"] != "New Name" || len(res.Stale) != 0 {
 		t.Fatalf("records = %+v stale %+v, want only the new version's row", res.Records, res.Stale)
 	}
+	// The old version is noncurrent: left out of the answer, named apart
+	// (erasure purges it), never to a consumer.
+	if len(res.Noncurrent) != 1 || res.Noncurrent[0].Key != "campaigns/r/list.csv" || res.Noncurrent[0].Rows != 1 ||
+		res.Noncurrent[0].VersionID == res.Records[0].VersionID {
+		t.Fatalf("noncurrent = %+v, want the old version's one row", res.Noncurrent)
+	}
+	if c := res.ForConsumer(); c.Noncurrent != nil {
+		t.Fatalf("a consumer's answer names noncurrent versions %+v", c.Noncurrent)
+	}
+	// Searched again: the noncurrent entry was not taken for stale and
+	// deleted.
+	for range 2 {
+		res, err = f.svc.Search(context.Background(), []search.Identifier{{Field: "name", Kind: identifiers.Phone, Value: "2125550123"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Noncurrent) != 1 || len(res.Stale) != 0 {
+			t.Fatalf("noncurrent %+v stale %+v, want the old version kept", res.Noncurrent, res.Stale)
+		}
+	}
 }
 
 func TestSearchValidation(t *testing.T) {

@@ -190,9 +190,17 @@ func Changes(body string) ([]indexing.ObjectChange, error) {
 		}
 		out = append(out, indexing.ObjectChange{
 			Bucket: r.S3.Bucket.Name, Key: key, VersionID: r.S3.Object.VersionID,
-			Sequencer: r.S3.Object.Sequencer, Removed: strings.HasPrefix(r.EventName, "ObjectRemoved"),
+			Sequencer: r.S3.Object.Sequencer, Removed: removed(r.EventName),
 			Size: r.S3.Object.Size, ETag: r.S3.Object.ETag, EventName: r.EventName, EventTime: r.EventTime,
 		})
 	}
 	return out, nil
+}
+
+// removed reports whether an S3 event name says a version or the key went:
+// a delete (a version deleted, or a delete marker made) or a lifecycle
+// expiration (a noncurrent version expired, or a marker made by expiry).
+func removed(eventName string) bool {
+	name := strings.TrimPrefix(eventName, "s3:")
+	return strings.HasPrefix(name, "ObjectRemoved") || strings.HasPrefix(name, "LifecycleExpiration")
 }

@@ -143,3 +143,17 @@ func FuzzChanges(f *testing.F) {
 		}
 	})
 }
+
+// TestRemovedEvents: deletions and lifecycle expirations are removals, so
+// that a version S3 expired has its noncurrent entries dropped.
+func TestRemovedEvents(t *testing.T) {
+	for name, want := range map[string]bool{
+		"ObjectCreated:Put": false, "ObjectCreated:CompleteMultipartUpload": false,
+		"ObjectRemoved:Delete": true, "ObjectRemoved:DeleteMarkerCreated": true,
+		"LifecycleExpiration:Delete": true, "LifecycleExpiration:DeleteMarkerCreated": true, "s3:LifecycleExpiration:Delete": true,
+	} {
+		if got := removed(name); got != want {
+			t.Errorf("removed(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

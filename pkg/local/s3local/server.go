@@ -7,13 +7,22 @@ import (
 	"github.com/johannesboyne/gofakes3"
 )
 
-// Server returns the S3 protocol over b. It corrects one way gofakes3
+// Server returns the S3 protocol over b. It corrects two ways gofakes3
 // differs from S3: a ranged GET carries no whole-object checksum on S3
 // (the SDK would check the part against the whole and fail), so checksum
-// headers are dropped from ranged responses.
+// headers are dropped from ranged responses; and gofakes3 answers a HEAD
+// of one version (?versionId=) with the current version, or 404 under a
+// delete marker, so such a HEAD is served as the GET of that version
+// without its body.
 func Server(b *Backend) http.Handler {
 	s3 := gofakes3.New(b, gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && r.URL.Query().Get("versionId") != "" {
+			get := r.Clone(r.Context())
+			get.Method = http.MethodGet
+			s3.ServeHTTP(headWriter{w}, get)
+			return
+		}
 		if r.Header.Get("Range") == "" {
 			s3.ServeHTTP(w, r)
 			return
@@ -44,3 +53,9 @@ func (w *rangeWriter) Write(b []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
+
+// headWriter answers a HEAD from a GET's response: headers and status,
+// no body.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
