@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
@@ -120,6 +121,17 @@ func (w *entryWriter) rows(ctx context.Context, sheet string, src rowSource, ove
 	if err != nil {
 		return nil, 0, bad("classification: " + err.Error())
 	}
+	if fb := w.previousKinds(sheet, src.Header()); len(schema.Identifiers()) == 0 && fb != nil {
+		// The same header as the last indexed version, whose identifier
+		// columns no sampled value shows any more (every sampled row
+		// erased): the columns are what they were.
+		for h, k := range overrides {
+			fb[h] = k
+		}
+		if schema, err = w.s.classify(src.Header(), values, fb); err != nil {
+			return nil, 0, bad("classification: " + err.Error())
+		}
+	}
 	if len(schema.Identifiers()) == 0 {
 		return nil, 0, nil
 	}
@@ -226,4 +238,35 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // overrides and the service's phone region.
 func (s *Service) classify(header []string, sample [][]string, overrides map[string]identifiers.Kind) (identifiers.Schema, error) {
 	return identifiers.Classify(header, sample, identifiers.ClassifyOptions{Overrides: overrides, Region: s.Region})
+}
+
+// previousKinds returns the column kinds, by header, of the key's last
+// indexed version (Previous) when its header (of sheet, for a workbook)
+// is header: nil otherwise.
+func (w *entryWriter) previousKinds(sheet string, header []string) map[string]identifiers.Kind {
+	p := w.m.Previous
+	if p == nil {
+		return nil
+	}
+	prevHeader, cols := p.Header, p.Columns
+	if sheet != "" {
+		prevHeader, cols = nil, nil
+		for _, sh := range p.Sheets {
+			if sh.Name == sheet {
+				prevHeader, cols = sh.Header, sh.Columns
+			}
+		}
+	}
+	if len(cols) == 0 || !slices.Equal(prevHeader, header) {
+		return nil
+	}
+	out := make(map[string]identifiers.Kind, len(cols))
+	for _, c := range cols {
+		k, err := identifiers.ParseKind(c.Kind)
+		if err != nil {
+			return nil
+		}
+		out[c.Header] = k
+	}
+	return out
 }

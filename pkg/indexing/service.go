@@ -108,6 +108,9 @@ type Readable struct {
 	Delimiter  string   `dynamodbav:"delimiter,omitempty"`
 	CRLineEnds bool     `dynamodbav:"crLineEnds,omitempty"`
 	Sheets     []Sheet  `dynamodbav:"sheets,omitempty"`
+	// Columns are the version's column classes (a text list's; a
+	// workbook's are in Sheets).
+	Columns []Column `dynamodbav:"columns,omitempty"`
 	// Entries counts the version's entries in the index.
 	Entries int64 `dynamodbav:"entries,omitempty"`
 	// KeyID is the manifest's KeyID when the version was indexed.
@@ -127,6 +130,9 @@ func (m Manifest) Answering() (Manifest, bool) {
 		m.VersionID, m.Format, m.Encoding, m.HeaderLine = p.VersionID, p.Format, p.Encoding, p.HeaderLine
 		m.Header, m.Delimiter, m.CRLineEnds, m.Sheets = p.Header, p.Delimiter, p.CRLineEnds, p.Sheets
 		m.Entries, m.KeyID = p.Entries, p.KeyID
+		if p.Columns != nil {
+			m.Columns = p.Columns
+		}
 		return m, true
 	}
 	return Manifest{}, false
@@ -140,7 +146,7 @@ func lastIndexed(prev Manifest) *Readable {
 	if prev.Status == StatusIndexed {
 		r = &Readable{VersionID: prev.VersionID, Format: prev.Format, Encoding: prev.Encoding, HeaderLine: prev.HeaderLine,
 			Header: prev.Header, Delimiter: prev.Delimiter, CRLineEnds: prev.CRLineEnds, Sheets: prev.Sheets, Entries: prev.Entries,
-			KeyID: prev.KeyID}
+			KeyID: prev.KeyID, Columns: prev.Columns}
 	}
 	return r
 }

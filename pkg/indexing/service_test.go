@@ -1035,3 +1035,35 @@ func (e *env) copyTable(t *testing.T, name string) {
 		t.Fatalf("table %s: %v", name, err)
 	}
 }
+
+// TestErasedListKeepsItsColumns: a version whose identifier cells are all
+// masked (every sampled row erased) has the last indexed version's header,
+// so it keeps that version's column classes rather than failing as a list
+// without identifiers; a new header gets no such help.
+func TestErasedListKeepsItsColumns(t *testing.T) {
+	e := newEnv(t, true)
+	key := "campaigns/erased/list.csv"
+	e.put(t, key, []byte("email,name\nrosa.nunez@example.com,Rosa\n"))
+	e.sync(t)
+	before := e.manifest(t, key)
+	v := e.put(t, key, []byte("email,name\nXXXXXXXXXXXXXXXXXXXXXX,XXXX\n"))
+	e.sync(t)
+	m := e.wantIndexed(t, key, v)
+	kinds := func(cs []indexing.Column) (out []string) {
+		for _, c := range cs {
+			out = append(out, c.Header+"="+c.Kind)
+		}
+		return out
+	}
+	if !reflect.DeepEqual(kinds(m.Columns), kinds(before.Columns)) || m.Entries != 0 || m.Invalid != 1 {
+		t.Fatalf("erased version: columns %+v entries %d invalid %d, want the columns %+v, no entry, one invalid email", m.Columns, m.Entries, m.Invalid, before.Columns)
+	}
+	e.put(t, key, []byte("contact,name\nXXXXXXXXXXXXXXXXXXXXXX,XXXX\n"))
+	var ie *indexing.InputError
+	if err := e.svc.Apply(context.Background(), e.one(t)); !errors.As(err, &ie) {
+		t.Fatalf("Apply of a new header over masked values = %v, want an InputError", err)
+	}
+	if m := e.manifest(t, key); m.Status != indexing.StatusFailed {
+		t.Fatalf("a new header over masked values: %s, want failed (no identifier column)", m.Status)
+	}
+}

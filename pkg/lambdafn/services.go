@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
+	"github.com/veil-privacy/veil/pkg/masking"
 	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
@@ -95,4 +97,44 @@ func SuppressionChecker(awsCfg aws.Config, getenv func(string) string, secrets [
 		return nil, err
 	}
 	return &suppression.Checker{Lookup: suppression.New(dynamodb.NewFromConfig(awsCfg), v[0]), Hasher: h}, nil
+}
+
+// ErasureService builds the erasure and correction jobs PseudonymizeFunction
+// runs and IntakeFunction's /pseudonymize and /corrections routes start,
+// from INDEX_TABLE, REQUESTS_TABLE, EXPORTS_BUCKET (inputs and
+// certificates, under EXPORTS_KEY_ARN), MASKING_POLICY and PHONE_REGION,
+// searching with finder (SearchService). The hmac strategy's tokens are
+// keyed by a key derived from the index's active key, never the key
+// itself. It returns *MissingError for an unset variable, or the error of
+// a bad policy.
+func ErasureService(awsCfg aws.Config, getenv func(string) string, finder *search.Service) (*erasure.Service, error) {
+	v, err := Require(getenv, "INDEX_TABLE", "REQUESTS_TABLE", "EXPORTS_BUCKET")
+	if err != nil {
+		return nil, err
+	}
+	policy, err := masking.PolicyFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	h, err := suppression.NewHasher(finder.Secrets, finder.Region)
+	if err != nil {
+		return nil, err
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	s3c := s3.NewFromConfig(awsCfg, objectstore.ClientOptions)
+	files := &access.Files{API: s3c, Presign: s3.NewPresignClient(s3c), Bucket: v[2], KMSKeyID: getenv("EXPORTS_KEY_ARN")}
+	return &erasure.Service{
+		Search:      finder,
+		Index:       indexstore.New(ddb, v[0]),
+		Bucket:      objectstore.New(s3c),
+		Files:       erasure.BucketFiles{Files: files, API: s3c},
+		Jobs:        &erasure.Jobs{API: ddb, Table: v[1]},
+		Suppression: suppression.New(ddb, v[0]),
+		Hasher:      h,
+		Secret:      finder.Secret,
+		KeyID:       indexkey.ID(finder.Secret),
+		MaskKey:     erasure.MaskKey(finder.Secret),
+		Region:      finder.Region,
+		Policy:      policy,
+	}, nil
 }

@@ -124,7 +124,7 @@ func TestStepFunctionsOnTheEdge(t *testing.T) {
 			def: `{"StartAt":"Search","States":{"Search":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
 				"Parameters":{"FunctionName":"PseudonymizeFunction","Payload.$":"$"},"End":true}}}`,
 			input:  `{"requestId":"r1","recordsKey":"exports/r1/records.jsonl"}`,
-			status: "FAILED", errName: "NotImplementedError",
+			status: "FAILED", errName: "ValidationError",
 		},
 	}
 	for _, tc := range tests {
@@ -182,8 +182,15 @@ func TestTemplateStateMachine(t *testing.T) {
 		!strings.Contains(out.Export.Links.CSV, "/exports/r-1/records.csv?token=") {
 		t.Fatalf("access request output = %+v, want the records' pointer, the export r-1 with its files and links", out)
 	}
-	if d := start(`{"requestId":"r-2","type":"delete","identifiers":[{"kind":"email","value":"a@example.com"}]}`); d["status"] != "FAILED" || d["error"] != "NotImplementedError" {
-		t.Fatalf("delete request: %v %v, want FAILED NotImplementedError until pseudonymize is built", d["status"], d["error"])
+	// Delete: the request's erasure job runs, and the state holds its ID
+	// and status, nothing else of it.
+	d = start(`{"requestId":"r-2","type":"delete","identifiers":[{"kind":"email","value":"a@example.com"}]}`)
+	var del struct{ Pseudonymize map[string]any }
+	if o, _ := d["output"].(string); d["status"] != "SUCCEEDED" || json.Unmarshal([]byte(o), &del) != nil {
+		t.Fatalf("delete request: %v %v, want SUCCEEDED with an output", d["status"], d["error"])
+	}
+	if del.Pseudonymize["jobId"] != "req-r-2-erasure" || del.Pseudonymize["status"] != "completed" || len(del.Pseudonymize) != 2 {
+		t.Fatalf("delete request output = %v, want the job's ID and status completed", del.Pseudonymize)
 	}
 }
 
