@@ -106,8 +106,9 @@ func TestRealTemplateResolves(t *testing.T) {
 			t.Errorf("Resources.%s: %v", id, err)
 		}
 	}
-	// Empty by default on purpose: a deployment without a custom domain.
-	mayBeEmpty := map[string]bool{"PUBLIC_API_URL": true}
+	// Empty by default on purpose: a deployment without a custom domain,
+	// and the built-in masking policy.
+	mayBeEmpty := map[string]bool{"PUBLIC_API_URL": true, "MASKING_POLICY": true}
 	for _, f := range tpl.Functions() {
 		for name, v := range f.Environment {
 			if s, err := r.String(v); err != nil || (s == "" && !mayBeEmpty[name]) {
