@@ -1,7 +1,8 @@
 // Package benchmarks measures what `make bench` reports: indexing
 // throughput against its floor, indexing memory as lists grow, search
 // latency as the index grows and against a scan of the bucket, all on the
-// local stack, and the Step Functions interpreter. Every ratio is measured
+// local stack, the Step Functions interpreter, export and rewrite, and the
+// cost of an erasure against rewriting every list. Every ratio is measured
 // side by side in one run, so that the machine's speed cancels out.
 package benchmarks
 
@@ -62,6 +63,12 @@ type Config struct {
 	// running ChildRewrite.
 	RewriteMB    int
 	RewriteChild RewriteCommand
+	// EraseObjects lists of EraseObjectKB kilobytes (1000 bytes) each are
+	// erase_cost_ratio's bucket; the consumer is in three of them.
+	EraseObjects, EraseObjectKB int
+	// Only, when set, names the one group of figures to measure (Groups);
+	// only its goals are reported.
+	Only string
 	// Log receives progress notes.
 	Log io.Writer
 
@@ -77,6 +84,7 @@ func DefaultConfig() Config {
 		ScanRuns: 3, ScanSearches: 51,
 		SFNExecutions: 20_000, SFNWaiting: 10_000,
 		ExportRecords: 10_000, RewriteMB: 10,
+		EraseObjects: 100, EraseObjectKB: 10_000,
 	}
 }
 
@@ -90,28 +98,62 @@ func QuickConfig() Config {
 		ScanRuns: 1, ScanSearches: 3,
 		SFNExecutions: 200, SFNWaiting: 200,
 		ExportRecords: 200, RewriteMB: 1,
+		EraseObjects: 10, EraseObjectKB: 100,
 	}
 }
 
-// Run measures every figure in turn, adding each to r as it is measured,
-// then reports the goals: `goals_met N/len(Goals)` to r's output and one note per
-// goal to cfg.Log. A missed goal is not an error; a failed measurement is.
+// group is a set of figures measured together.
+type group struct {
+	name    string
+	measure func(context.Context, Config, *Report) error
+}
+
+// groups are every figure, in the order Run measures them.
+var groups = []group{
+	{"index", indexFigures}, {"store", storeFigures}, {"sfn", stepFunctionFigures}, {"search", searchFigures},
+	{"export", func(_ context.Context, cfg Config, r *Report) error { return exportFigures(cfg, r) }},
+	{"rewrite", func(_ context.Context, cfg Config, r *Report) error { return rewriteFigures(cfg, r) }},
+	{"erase", eraseFigures},
+}
+
+// Groups returns the names Config.Only takes, in the order Run measures
+// them.
+func Groups() []string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g.name
+	}
+	return out
+}
+
+// Run measures every figure in turn (cfg.Only's group alone, when set),
+// adding each to r as it is measured, then reports the goals:
+// `goals_met N/len(Goals)` (of cfg.Only's goals) to r's output and one note
+// per goal to cfg.Log. A missed goal is not an error; a failed measurement
+// is, and so is an Only naming no group.
 func Run(ctx context.Context, cfg Config, r *Report) error {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
 	cfg.started = time.Now()
-	steps := []func(context.Context, Config, *Report) error{indexFigures, storeFigures, stepFunctionFigures, searchFigures,
-		func(_ context.Context, cfg Config, r *Report) error { return exportFigures(cfg, r) },
-		func(_ context.Context, cfg Config, r *Report) error { return rewriteFigures(cfg, r) }}
-	for _, step := range steps {
-		if err := step(ctx, cfg, r); err != nil {
+	if cfg.Only != "" && !slices.Contains(Groups(), cfg.Only) {
+		return fmt.Errorf("no group of figures %q (one of %v)", cfg.Only, Groups())
+	}
+	for _, g := range groups {
+		if cfg.Only != "" && g.name != cfg.Only {
+			continue
+		}
+		if err := g.measure(ctx, cfg, r); err != nil {
 			return err
 		}
 	}
-	met := 0
+	met, goals := 0, 0
 	for _, g := range Goals {
 		v, ok := r.Value(g.Figure)
+		if !ok && cfg.Only != "" {
+			continue
+		}
+		goals++
 		switch {
 		case !ok:
 			return fmt.Errorf("goal %s: figure not measured", g)
@@ -122,7 +164,7 @@ func Run(ctx context.Context, cfg Config, r *Report) error {
 			fmt.Fprintf(cfg.Log, "goal %s: MISSED (%s)\n", g, FormatValue(v))
 		}
 	}
-	_, err := fmt.Fprintf(r.out, "goals_met %d/%d\n", met, len(Goals))
+	_, err := fmt.Fprintf(r.out, "goals_met %d/%d\n", met, goals)
 	return err
 }
 

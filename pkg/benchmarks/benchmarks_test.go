@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ var figureNames = []string{
 	"export_peak_rss_mib_csv", "export_peak_rss_mib_json", "export_peak_rss_mib_pdf",
 	"export_peak_rss_mib_all_1x", "export_peak_rss_mib_all_10x", "export_rss_growth",
 	"rewrite_mb_per_s", "rewrite_peak_rss_mib_1x", "rewrite_peak_rss_mib_10x", "rewrite_rss_growth",
+	"erase_seconds", "scan_rewrite_seconds", "erase_cost_ratio",
 }
 
 // TestQuickRun runs veil-bench -quick, local stack and child processes
@@ -64,12 +66,37 @@ func TestQuickRun(t *testing.T) {
 			t.Fatalf("figure %s = %v, want a positive number", name, v)
 		}
 	}
-	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-8]/8$`).MatchString(last) {
-		t.Fatalf("last line = %q, want goals_met N/8", last)
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^goals_met [0-9]/9$`).MatchString(last) {
+		t.Fatalf("last line = %q, want goals_met N/9", last)
 	}
 	for _, g := range Goals {
 		if !regexp.MustCompile(`(?m)^goal ` + regexp.QuoteMeta(g.String()) + `: (ok|MISSED) `).MatchString(log.String()) {
 			t.Fatalf("stderr has no ok/MISSED note for %s:\n%s", g, log.String())
 		}
+	}
+}
+
+// TestOnly runs veil-bench -quick -only erase: the erase figures alone,
+// then their one goal; and -only of no group is a usage error.
+func TestOnly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	if code := Main(ctx, []string{"-quick", "-only", "erase"}, &out, &log); code != 0 {
+		t.Fatalf("veil-bench -quick -only erase exit status = %d, want 0; stderr:\n%s", code, log.String())
+	}
+	var names []string
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		names = append(names, name)
+	}
+	if got, want := strings.Join(names, " "), "erase_seconds scan_rewrite_seconds erase_cost_ratio goals_met"; got != want {
+		t.Fatalf("lines = %s, want %s:\n%s", got, want, out.String())
+	}
+	if !regexp.MustCompile(`(?m)^goals_met [01]/1$`).MatchString(out.String()) {
+		t.Fatalf("output %q, want goals_met N/1", out.String())
+	}
+	if code := Main(ctx, []string{"-quick", "-only", "nothing"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("veil-bench -only nothing exit status = %d, want 2", code)
 	}
 }

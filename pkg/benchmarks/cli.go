@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // childFlag makes the binary a child of index_rss_growth: it indexes that
@@ -43,6 +45,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rssRows := fs.Int("rss-rows", 0, "records of index_rss_growth's smaller list; the larger has 10x (default 1500)")
 	entries := fs.Int("entries", 0, "index entries of the large search index; the small one holds 1% (default 1000000)")
 	searches := fs.Int("searches", 0, "searches per latency percentile (default 2000)")
+	only := fs.String("only", "", "measure one group of figures and report its goals alone: one of "+strings.Join(Groups(), ", "))
+	eraseObjects := fs.Int("erase-objects", 0, "lists in erase_cost_ratio's bucket, the consumer in 3 (default 100)")
+	eraseKB := fs.Int("erase-kb", 0, "kilobytes of each list of erase_cost_ratio (default 10000)")
 	soak := fs.Bool("soak", false, "the soak instead of the figures: 500,000 rows chunked on the local stack, replaced while searches run (make soak)")
 	root := fs.String("root", "", "repository root (default: the nearest directory up from here holding template.yaml)")
 	var job ChildJob
@@ -106,6 +111,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *searches > 0 {
 		cfg.Searches = *searches
 	}
+	if *eraseObjects > 0 {
+		cfg.EraseObjects = *eraseObjects
+	}
+	if *eraseKB > 0 {
+		cfg.EraseObjectKB = *eraseKB
+	}
+	if *only != "" && !slices.Contains(Groups(), *only) {
+		fmt.Fprintf(stderr, "veil-bench: -only %q: want one of %s\n", *only, strings.Join(Groups(), ", "))
+		return 2
+	}
+	cfg.Only = *only
 	cfg.Log = stderr
 	var err error
 	if cfg.Root, err = findRoot(*root); err != nil {

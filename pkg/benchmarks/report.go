@@ -74,4 +74,5 @@ var Goals = []Goal{
 	{Figure: "export_rss_growth", AtLeast: false, Target: 1.5},
 	{Figure: "rewrite_rss_growth", AtLeast: false, Target: 1.2},
 	{Figure: "search_vs_scan_speedup", AtLeast: true, Target: 100},
+	{Figure: "erase_cost_ratio", AtLeast: false, Target: 0.05},
 }

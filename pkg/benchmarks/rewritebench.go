@@ -29,12 +29,10 @@ const rewriteReport = "megabytes %d bytes %d seconds %f peak_rss_kib %d\n"
 // and how long the pass took. It fails if the pass does, or edits other
 // than three records.
 func RewriteList(mb int) (int64, time.Duration, error) {
-	var sample countingWriter
-	const sampleRows = 1000
-	if err := GenerateLeads(&sample, sampleRows, 5); err != nil {
+	rows, err := rowsFor(int64(mb) * 1e6)
+	if err != nil {
 		return 0, 0, err
 	}
-	rows := max(30, int(int64(mb)*1e6*sampleRows/sample.n))
 	f, err := os.CreateTemp("", "veil-bench-rewrite-*.csv")
 	if err != nil {
 		return 0, 0, err

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,6 +106,7 @@ func (e *searchEnv) Close() {
 type keepOnly struct {
 	*indexstore.Store
 	keys map[string]bool
+	mu   sync.Mutex
 	kept int
 }
 
@@ -115,7 +117,9 @@ func (k *keepOnly) PutEntries(ctx context.Context, entries []indexing.Entry) err
 			out = append(out, e)
 		}
 	}
+	k.mu.Lock()
 	k.kept += len(out)
+	k.mu.Unlock()
 	return k.Store.PutEntries(ctx, out)
 }
 
