@@ -81,12 +81,12 @@ func (s *Service) verify(ctx context.Context, ed editor, r Request, j Job) (cert
 }
 
 // withoutOwnWrites drops from cov the lists pending only because the job
-// rewrote them: the index is reading the version the job wrote, whose
-// rows the job knows.
+// wrote them: the index is reading the version the job wrote, or the
+// deletions of the versions it purged, whose rows the job knows.
 func withoutOwnWrites(cov indexing.Coverage, j Job) indexing.Coverage {
 	rewritten := map[[2]string]bool{}
 	for _, o := range j.Objects {
-		if o.NewVersion != "" {
+		if o.NewVersion != "" || len(o.VersionsPurged) > 0 {
 			rewritten[[2]string{o.Bucket, o.Key}] = true
 		}
 	}

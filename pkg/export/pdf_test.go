@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-privacy/veil/pkg/export/pdftest"
 	"github.com/veil-privacy/veil/pkg/indexing"
 )
 
@@ -158,31 +158,8 @@ func pdfVolumes(t *testing.T, meta Meta, recs Records, perVolume int) [][]byte {
 	return out
 }
 
-// pdfPages is the text of each page of pdf, as `pdftotext -layout` reads
-// it, with every run of white space made one space.
-func pdfPages(t *testing.T, pdf []byte) []string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatalf("pdftotext not found: make test installs poppler-utils")
-	}
-	path := filepath.Join(t.TempDir(), "volume.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	pages := strings.Split(string(out), "\f")
-	if last := len(pages) - 1; strings.TrimSpace(pages[last]) == "" {
-		pages = pages[:last]
-	}
-	for i, p := range pages {
-		pages[i] = strings.Join(strings.Fields(p), " ")
-	}
-	return pages
-}
+// pdfPages is the text of each page of pdf (pdftest.Pages).
+func pdfPages(t *testing.T, pdf []byte) []string { return pdftest.Pages(t, pdf) }
 
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -631,6 +632,45 @@ func (s *Store) PutCatalog(ctx context.Context, campaign string, c export.Catalo
 	}
 	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
 		return fmt.Errorf("catalog of %s: %w", campaign, err)
+	}
+	return nil
+}
+
+// EachEntry calls fn with every entry of one version of bucket/key, page
+// by page through ByObject (in constant memory), and returns fn's first
+// error or the first Query error. ByObject is eventually consistent: an
+// entry written in the last moments may be missed.
+func (s *Store) EachEntry(ctx context.Context, bucket, key, version string, fn func(indexing.Entry) error) error {
+	kc := expression.Key("GSI1PK").Equal(expression.Value(objectRef(bucket, key)))
+	filter := expression.Name("versionId").Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).Build()
+	if err != nil {
+		return fmt.Errorf("entries of %s/%s: %w", bucket, key, err)
+	}
+	pages := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(ByObject),
+		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("entries of %s/%s: %w", bucket, key, err)
+		}
+		for _, it := range page.Items {
+			var h entryItem
+			if err := attributevalue.UnmarshalMap(it, &h); err != nil {
+				return err
+			}
+			hmacKey := strings.TrimPrefix(h.PK, identPrefix)
+			if h.Placeholder {
+				hmacKey, _, _ = strings.Cut(hmacKey, "#")
+			}
+			if err := fn(indexing.Entry{Key: hmacKey, Kind: h.Kind, Bucket: h.Bucket, ObjectKey: h.Key, VersionID: h.VersionID,
+				Sheet: h.Sheet, Row: h.Row, Offset: h.Offset, Length: h.Length, Placeholder: h.Placeholder, KeyID: h.KeyID}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

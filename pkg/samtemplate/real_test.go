@@ -74,7 +74,7 @@ func TestRealTemplateFunctions(t *testing.T) {
 			t.Errorf("route %+v, want an IntakeFunction route with method, path and the %s authorizer", rt, want)
 		}
 	}
-	if want := (Route{Function: "IntakeFunction", Method: "POST", Path: "/exports", Authorizer: "CognitoJWT"}); routes[0] != want {
+	if want := (Route{Function: "IntakeFunction", Method: "POST", Path: "/corrections", Authorizer: "CognitoJWT"}); routes[0] != want {
 		t.Errorf("Routes()[0] = %+v, want %+v (sorted by path)", routes[0], want)
 	}
 }

@@ -367,17 +367,26 @@ func (s *Service) lookupOne(ctx context.Context, k keyed, lookup string, mu *syn
 	mu.Lock()
 	defer mu.Unlock()
 	for _, e := range entries {
-		id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
-		h, ok := found[id]
-		if !ok {
-			h = &hit{entry: e, kinds: map[string]bool{}, keys: map[string]bool{}}
-			found[id] = h
-		}
-		h.kinds[k.kind] = true
-		h.keys[k.key] = true
-		h.entries = append(h.entries, e)
+		addHit(found, e, k.kind, k.key)
 	}
 	return nil
+}
+
+// addHit records e in found, as a row matched on kind through key, and
+// returns the row's hit.
+func addHit(found map[rowID]*hit, e indexing.Entry, kind, key string) *hit {
+	id := rowID{e.Bucket, e.ObjectKey, e.VersionID, e.Sheet, e.Row}
+	h, ok := found[id]
+	if !ok {
+		h = &hit{entry: e, kinds: map[string]bool{}, keys: map[string]bool{}}
+		found[id] = h
+	}
+	if kind != "" {
+		h.kinds[kind] = true
+	}
+	h.keys[key] = true
+	h.entries = append(h.entries, e)
+	return h
 }
 
 // noncurrentVersions returns the versions of hits, rows counted, leaving
@@ -693,4 +702,41 @@ func (s *Service) group(ctx context.Context) (*errgroup.Group, context.Context) 
 	}
 	g.SetLimit(n)
 	return g, ctx
+}
+
+// ReadRows reads back the rows entries point at in m's answering version,
+// as a search answers them (Header, Kinds, Values; MatchedOn the entries'
+// kinds), for a caller that found the entries itself, by key (the
+// suppression scrub of a list). Entries of another version are left out.
+func (s *Service) ReadRows(ctx context.Context, m indexing.Manifest, entries []indexing.Entry) ([]Record, error) {
+	byRow := map[rowID]*hit{}
+	var hits []*hit
+	for _, e := range entries {
+		name := ""
+		if k, err := identifiers.ParseKind(e.Kind); err == nil {
+			name = KindNames[k]
+		}
+		if h := addHit(byRow, e, name, e.Key); len(h.entries) == 1 {
+			hits = append(hits, h)
+		}
+	}
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	a, ok := m.Answering()
+	if !ok {
+		return nil, nil
+	}
+	current := hits[:0]
+	for _, h := range hits {
+		if h.entry.VersionID == a.VersionID {
+			current = append(current, h)
+		}
+	}
+	if len(current) == 0 {
+		return nil, nil
+	}
+	m.Noncurrent = nil // nothing read here is repaired away
+	recs, _, _, err := s.readObject(ctx, m, current)
+	return recs, err
 }

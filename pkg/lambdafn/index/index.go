@@ -21,11 +21,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/masking"
 	"github.com/veil-privacy/veil/pkg/objectstore"
+	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -103,7 +107,40 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		svc.ChunkBytes, svc.WorkBucket, svc.Work = cfg.ChunkBytes, cfg.WorkBucket, WorkStore{API: s3c}
 		svc.Chunker = &Chunker{API: sfn.NewFromConfig(awsCfg), StateMachineARN: cfg.ListStateMachineARN}
 	}
-	return New(svc).Dispatch, nil
+	scrubber, err := NewScrubber(awsCfg, getenv, store, ring)
+	if err != nil {
+		return nil, err
+	}
+	return New(Scrubbing{Service: svc, Scrubber: scrubber}).Dispatch, nil
+}
+
+// NewScrubber builds IndexFunction's suppression scrub on store, from
+// INDEX_TABLE, PHONE_REGION, MASKING_POLICY (the strategy of the policy's
+// default rule masks a suppressed row) and SUPPRESSION_POLICY ("mask", the
+// default, or "flag"). It returns a *veil.ValidationError for a bad policy.
+func NewScrubber(awsCfg aws.Config, getenv func(string) string, store *indexstore.Store, ring indexkey.Keyring) (*erasure.Scrubber, error) {
+	policy, err := masking.PolicyFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	flagOnly := false
+	switch p := getenv("SUPPRESSION_POLICY"); p {
+	case "", "mask":
+	case "flag":
+		flagOnly = true
+	default:
+		return nil, veil.Invalid("SUPPRESSION_POLICY", "must be mask or flag")
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	objects := objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions))
+	region := getenv("PHONE_REGION")
+	svc := &erasure.Service{
+		Search: &search.Service{Index: store, Objects: objects, Secret: ring.Active.Secret, Secrets: ring.Secrets(), Region: region},
+		Index:  store, Bucket: objects, Suppression: suppression.New(ddb, getenv("INDEX_TABLE")),
+		Secret: ring.Active.Secret, KeyID: ring.Active.ID, MaskKey: erasure.MaskKey(ring.Active.Secret), Region: region, Policy: policy,
+	}
+	return &erasure.Scrubber{Service: svc, Entries: store, Reports: &suppression.Reports{API: ddb, Table: getenv("INDEX_TABLE")},
+		FlagOnly: flagOnly}, nil
 }
 
 // Applier applies one object change to the index (indexing.Service).

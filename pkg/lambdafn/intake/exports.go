@@ -58,34 +58,48 @@ func ParseExportRequest(body string) (ExportRequest, []search.Identifier, error)
 	if dec.More() {
 		return ExportRequest{}, nil, veil.Invalid("body", "one JSON object, nothing after it")
 	}
+	ids, err := identifierLists(r.Phones, r.Emails, r.CustomerIDs, r.AccountNumbers, "export")
+	if err != nil {
+		return ExportRequest{}, nil, err
+	}
+	if len(r.Jurisdiction) > 64 {
+		return ExportRequest{}, nil, veil.Invalid("jurisdiction", "longer than 64 characters")
+	}
+	return r, ids, nil
+}
+
+// identifierLists reads a body's phones, emails, customerIds and
+// accountNumbers as search identifiers, each Field naming its place
+// ("phones[0]"), for POST /exports, /pseudonymize and /corrections. It
+// returns a *veil.ValidationError naming an empty value, or "body" for no
+// identifiers or more than maxSearchIdentifiers per what ("export").
+func identifierLists(phones, emails, customerIDs, accountNumbers []string, what string) ([]search.Identifier, error) {
 	var ids []search.Identifier
 	for _, f := range []struct {
 		name   string
 		kind   identifiers.Kind
 		values []string
 	}{
-		{"phones", identifiers.Phone, r.Phones},
-		{"emails", identifiers.Email, r.Emails},
-		{"customerIds", identifiers.CustomerID, r.CustomerIDs},
-		{"accountNumbers", identifiers.AccountNumber, r.AccountNumbers},
+		{"phones", identifiers.Phone, phones},
+		{"emails", identifiers.Email, emails},
+		{"customerIds", identifiers.CustomerID, customerIDs},
+		{"accountNumbers", identifiers.AccountNumber, accountNumbers},
 	} {
 		for i, v := range f.values {
+			field := fmt.Sprintf("%s[%d]", f.name, i)
 			if strings.TrimSpace(v) == "" {
-				return ExportRequest{}, nil, veil.Invalid(fmt.Sprintf("%s[%d]", f.name, i), "empty")
+				return nil, veil.Invalid(field, "empty")
 			}
-			ids = append(ids, search.Identifier{Field: fmt.Sprintf("%s[%d]", f.name, i), Kind: f.kind, Value: v})
+			ids = append(ids, search.Identifier{Field: field, Kind: f.kind, Value: v})
 		}
 	}
 	if len(ids) == 0 {
-		return ExportRequest{}, nil, veil.Invalid("body", "at least one of phones, emails, customerIds or accountNumbers is required")
+		return nil, veil.Invalid("body", "at least one of phones, emails, customerIds or accountNumbers is required")
 	}
 	if len(ids) > maxSearchIdentifiers {
-		return ExportRequest{}, nil, veil.Invalid("body", "at most %d identifiers per export", maxSearchIdentifiers)
+		return nil, veil.Invalid("body", "at most %d identifiers per %s", maxSearchIdentifiers, what)
 	}
-	if len(r.Jurisdiction) > 64 {
-		return ExportRequest{}, nil, veil.Invalid("jurisdiction", "longer than 64 characters")
-	}
-	return r, ids, nil
+	return ids, nil
 }
 
 // jsonProblem describes a decoding error without quoting the body: its

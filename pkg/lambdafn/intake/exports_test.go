@@ -91,7 +91,7 @@ func TestDownloadRoute(t *testing.T) {
 		for token, want := range map[string]int{"good": 302, "expired": 410, "revoked": 410, "tampered": 403, "": 403} {
 			t.Run(name+"/"+token, func(t *testing.T) {
 				x := &fakeExports{}
-				resp := call(t, New(Config{}, fakeSearch{}, x, fakeSuppression{}), "GET /exports/{id}/{file}", claims, func(ev *events.APIGatewayV2HTTPRequest) {
+				resp := call(t, New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{}), "GET /exports/{id}/{file}", claims, func(ev *events.APIGatewayV2HTTPRequest) {
 					ev.QueryStringParameters = map[string]string{"token": token}
 					ev.RequestContext.HTTP.SourceIP = "203.0.113.7"
 				})
@@ -120,7 +120,7 @@ func TestDownloadRoute(t *testing.T) {
 
 func TestCreateExport(t *testing.T) {
 	x := &fakeExports{}
-	h := New(Config{}, fakeSearch{}, x, fakeSuppression{})
+	h := New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
 	resp := call(t, h, "POST /exports", supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
 		ev.Body = `{"phones":["(212) 555-0147"],"emails":["a@example.com"],"customerIds":["AB-1"],"accountNumbers":["9"],"jurisdiction":"CCPA"}`
 		ev.RequestContext.DomainName = "api.example.com"
@@ -174,7 +174,7 @@ func TestCreateExportRejects(t *testing.T) {
 
 func TestRevokeAndStatus(t *testing.T) {
 	x := &fakeExports{}
-	h := New(Config{}, fakeSearch{}, x, fakeSuppression{})
+	h := New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
 	if resp := call(t, h, "DELETE /exports/{id}", supervisor, nil); resp.StatusCode != 200 || x.revoked != "x-1 by staff:u-sup" {
 		t.Fatalf("DELETE = %d %s (revoked %q), want 200 and x-1 revoked by the caller", resp.StatusCode, resp.Body, x.revoked)
 	}

@@ -15,10 +15,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -26,16 +30,19 @@ import (
 type Config struct {
 	RequestsTable   string
 	StateMachineARN string
+	// PseudonymizeFunction is the function a confirmed erasure or
+	// correction job is handed to.
+	PseudonymizeFunction string
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
 // unset variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE", "STATE_MACHINE_ARN")
+	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE", "STATE_MACHINE_ARN", "PSEUDONYMIZE_FUNCTION")
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{RequestsTable: v[0], StateMachineARN: v[1]}, nil
+	return Config{RequestsTable: v[0], StateMachineARN: v[1], PseudonymizeFunction: v[2]}, nil
 }
 
 // Build is IntakeFunction's lambdafn.Builder.
@@ -44,8 +51,8 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	// One keyring, loaded once at cold start, for searches, exports and
-	// suppression checks alike.
+	// One keyring, loaded once at cold start, for searches, exports,
+	// suppression checks and erasure jobs alike.
 	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
 	if err != nil {
 		return nil, err
@@ -58,7 +65,24 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, finder, exports, checker).Handle, nil
+	jobs, err := lambdafn.ErasureService(awsCfg, getenv, finder)
+	if err != nil {
+		return nil, err
+	}
+	h := New(cfg, finder, exports, checker, ErasureService{jobs}, lambda.NewFromConfig(awsCfg))
+	v, err := lambdafn.Require(getenv, "LEADS_BUCKET", "INDEX_TABLE")
+	if err != nil {
+		return nil, err
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	return h.WithScrub(v[0], Reports{Manifests: indexstore.New(ddb, v[1]), Scrubs: &suppression.Reports{API: ddb, Table: v[1]}}).Handle, nil
+}
+
+// WithScrub makes GET /lists/{key}/scrub answer for the lists of bucket
+// from reports, and returns h.
+func (h *Handler) WithScrub(bucket string, reports ScrubReports) *Handler {
+	h.leadsBucket, h.scrub = bucket, reports
+	return h
 }
 
 // Searcher is the search GET /search runs (search.Service).
@@ -78,12 +102,16 @@ type Handler struct {
 	search      Searcher
 	exports     Exporter
 	suppression SuppressionChecker
+	erasures    Erasures
+	invoker     Invoker
+	leadsBucket string
+	scrub       ScrubReports
 	routes      map[string]route
 }
 
 // New returns a Handler.
-func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker) *Handler {
-	h := &Handler{cfg: cfg, search: s, exports: x, suppression: sc}
+func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker, e Erasures, inv Invoker) *Handler {
+	h := &Handler{cfg: cfg, search: s, exports: x, suppression: sc, erasures: e, invoker: inv}
 	staff := []auth.Role{auth.Supervisor, auth.Admin}
 	h.routes = map[string]route{
 		"GET /me":              {roles: auth.Roles, serve: h.me},
@@ -95,6 +123,12 @@ func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker) *Handler {
 		"GET /exports/{id}/{file}": {serve: h.download},
 		// A dialer's check before it calls: agents dial too.
 		"POST /suppression/check": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.checkSuppression},
+		// Erasure and correction jobs; the GET follows either kind.
+		"POST /pseudonymize":        {roles: staff, serve: h.startErasure},
+		"POST /corrections":         {roles: staff, serve: h.startCorrection},
+		"GET /pseudonymize/{jobId}": {roles: staff, serve: h.getJob},
+		// A list's scrub report, the rows a dialer skips: dialers are agents too.
+		"GET /lists/{key+}": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.scrubReport},
 	}
 	return h
 }

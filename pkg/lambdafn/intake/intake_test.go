@@ -14,7 +14,8 @@ import (
 )
 
 func newHandler() *Handler {
-	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{}, fakeSuppression{})
+	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{}).
+		WithScrub("veil-leads", fakeScrub{})
 }
 
 // withCaller returns the sample GET /me event with its claims replaced;
@@ -26,8 +27,11 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 	ev.RouteKey, ev.RequestContext.RouteKey = route, route
 	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com"
 	ev.QueryStringParameters = map[string]string{"token": "good"}
-	ev.PathParameters = map[string]string{"id": "x-1", "file": "records.csv"}
+	ev.PathParameters = map[string]string{"id": "x-1", "file": "records.csv", "jobId": "job-done", "key": "campaigns/a/list.csv/scrub"}
 	ev.Body = `{"phones":["(212) 555-0147"]}`
+	if b, ok := routeBody[route]; ok {
+		ev.Body = b
+	}
 	if claims == nil {
 		ev.RequestContext.Authorizer = nil
 	} else {
@@ -82,6 +86,9 @@ func TestRoutesCheckRoles(t *testing.T) {
 		}
 	}
 }
+
+// routeBody is a route's body when the one withCaller sets is not enough.
+var routeBody = map[string]string{"POST /corrections": `{"phones":["(212) 555-0147"],"set":{"last_name":"Ortega-Ruiz"}}`}
 
 // okStatus is a route's status for an allowed caller, when not 200;
 // publicStatus a public route's for a caller with a good credential.
@@ -205,8 +212,13 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("error = %v, want STATE_MACHINE_ARN named", err)
 	}
 	env["STATE_MACHINE_ARN"] = "arn"
+	_, err = ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil || err.Error() != "environment variable PSEUDONYMIZE_FUNCTION is not set" {
+		t.Fatalf("error = %v, want PSEUDONYMIZE_FUNCTION named", err)
+	}
+	env["PSEUDONYMIZE_FUNCTION"] = "PseudonymizeFunction"
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" {
+	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" || cfg.PseudonymizeFunction != "PseudonymizeFunction" {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
 }

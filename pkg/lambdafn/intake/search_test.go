@@ -89,7 +89,7 @@ func TestSearchRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := New(Config{}, fakeSearch{err: tc.searchErr}, &fakeExports{}, fakeSuppression{})
+			h := New(Config{}, fakeSearch{err: tc.searchErr}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
 			var ev events.APIGatewayV2HTTPRequest
 			_ = json.Unmarshal(withCaller(t, "GET /search", admin), &ev)
 			ev.RawQueryString = tc.query

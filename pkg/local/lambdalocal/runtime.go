@@ -50,7 +50,14 @@ type Runtime struct {
 
 	mu  sync.RWMutex
 	fns map[string]*Function
-	wg  sync.WaitGroup
+
+	// async counts Event invocations in flight and started in all; idle
+	// is closed while none is in flight. A counter, not a WaitGroup: an
+	// invocation may start another, or one may start while a test waits.
+	asyncMu sync.Mutex
+	async   int
+	started uint64
+	idle    chan struct{}
 }
 
 // New returns an empty runtime.
@@ -58,7 +65,9 @@ func New(region, accountID string, logger *slog.Logger) *Runtime {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runtime{Region: region, AccountID: accountID, Logger: logger, fns: map[string]*Function{}}
+	idle := make(chan struct{})
+	close(idle)
+	return &Runtime{Region: region, AccountID: accountID, Logger: logger, fns: map[string]*Function{}, idle: idle}
 }
 
 // Register adds a handler under name; handler is any function lambda.Start
@@ -138,16 +147,58 @@ func (r *Runtime) InvokeAsync(ref string, payload []byte) error {
 	if _, ok := r.lookup(ref); !ok {
 		return fmt.Errorf("%w: %s", ErrFunctionNotFound, ref)
 	}
-	r.wg.Add(1)
+	r.asyncMu.Lock()
+	if r.async == 0 {
+		r.idle = make(chan struct{})
+	}
+	r.async++
+	r.started++
+	r.asyncMu.Unlock()
 	go func() {
-		defer r.wg.Done()
+		defer r.asyncDone()
 		_, _ = r.Invoke(context.Background(), ref, payload)
 	}()
 	return nil
 }
 
-// Wait returns when every asynchronous invocation has finished.
-func (r *Runtime) Wait() { r.wg.Wait() }
+func (r *Runtime) asyncDone() {
+	r.asyncMu.Lock()
+	defer r.asyncMu.Unlock()
+	r.async--
+	if r.async == 0 {
+		close(r.idle)
+	}
+}
+
+// Wait returns when no asynchronous invocation is in flight, including
+// any an invocation started.
+func (r *Runtime) Wait() { _ = r.WaitAsync(context.Background()) }
+
+// WaitAsync returns when no asynchronous invocation is in flight, or
+// ctx's error when ctx ends first.
+func (r *Runtime) WaitAsync(ctx context.Context) error {
+	for {
+		r.asyncMu.Lock()
+		idle, n := r.idle, r.async
+		r.asyncMu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// AsyncStarted counts the asynchronous invocations started so far: a
+// waiter compares it before and after to know nothing new began.
+func (r *Runtime) AsyncStarted() uint64 {
+	r.asyncMu.Lock()
+	defer r.asyncMu.Unlock()
+	return r.started
+}
 
 func toFunctionError(err error) *FunctionError {
 	var fe *FunctionError

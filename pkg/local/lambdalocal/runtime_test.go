@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,6 +315,41 @@ func TestInvokeAsyncAndWait(t *testing.T) {
 	r.Wait()
 	if n := len(got); n != 3 {
 		t.Fatalf("after Wait %d invocations finished, want 3", n)
+	}
+}
+
+// An invocation that starts another is waited for too, and a wait ends
+// with its context.
+func TestWaitAsyncFollowsChains(t *testing.T) {
+	r := newRuntime(t)
+	release := make(chan struct{})
+	var done atomic.Int32
+	r.Register("Chain", func(_ context.Context, in struct{ N int }) error {
+		if in.N == 0 {
+			<-release
+		} else {
+			// Started while the first is still running, after a
+			// wait began.
+			time.Sleep(10 * time.Millisecond)
+			_ = r.InvokeAsync("Chain", []byte(fmt.Sprintf(`{"N":%d}`, in.N-1)))
+		}
+		done.Add(1)
+		return nil
+	}, 5*time.Second)
+	if err := r.InvokeAsync("Chain", []byte(`{"N":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.WaitAsync(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitAsync with the last invocation blocked = %v, want the context's deadline", err)
+	}
+	close(release)
+	if err := r.WaitAsync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, started := done.Load(), r.AsyncStarted(); n != 4 || started != 4 {
+		t.Fatalf("after WaitAsync %d of %d invocations finished, want 4 of 4", n, started)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -330,6 +331,7 @@ func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io
 		}
 		b.step()
 	}
+	meta = withoutChecksums(meta)
 	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), nil)
 	if err != nil {
 		return res, err
@@ -511,3 +513,22 @@ func (b *Backend) freeze() func() {
 }
 
 func (c *replayClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// withoutChecksums returns meta without the upload's checksum headers.
+// gofakes3 keeps every X-Amz-* header of a PUT as the object's metadata,
+// and carries the previous version's over into a new version that does
+// not set them (S3 keeps neither): a list uploaded by a client that sends
+// no checksum (AWS CLI v1) would be served with the checksum of the
+// version before it, and the SDK would refuse the body. Served without
+// one, a GET's body is not checked, as S3 serves an object uploaded
+// without a checksum.
+func withoutChecksums(meta map[string]string) map[string]string {
+	out := make(map[string]string, len(meta))
+	for k, v := range meta {
+		if l := strings.ToLower(k); strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum") {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}

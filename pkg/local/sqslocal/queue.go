@@ -106,6 +106,19 @@ func (q *Queue) WaitIdle(ctx context.Context) error {
 	}
 }
 
+// Idle reports whether every message sent so far has been delivered or
+// dead-lettered.
+func (q *Queue) Idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	select {
+	case <-q.idle:
+		return true
+	default:
+		return false
+	}
+}
+
 // DeadLetters returns the bodies that exhausted their receives.
 func (q *Queue) DeadLetters() []string {
 	q.mu.Lock()

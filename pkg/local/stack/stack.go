@@ -112,9 +112,10 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	s = &Stack{opts: opts, log: opts.Logger, queues: map[string]*sqslocal.Queue{}, routes: map[string][]string{}, ready: make(chan struct{}),
 		env: map[string]map[string]string{}}
+	started := s
 	defer func() {
 		if err != nil {
-			s.Close()
+			started.Close() // s is nil once an error is returned
 		}
 	}()
 	if s.Template, err = samtemplate.Load(filepath.Join(opts.Root, "template.yaml")); err != nil {
@@ -429,15 +430,34 @@ func (s *Stack) createBuckets(res *samtemplate.Resolver) error {
 }
 
 // WaitIdle returns when every queued notification has been handled and every
-// asynchronous invocation has finished, or when ctx ends.
+// asynchronous invocation has finished, or when ctx ends. Each feeds the
+// other (an erasure job invoked asynchronously rewrites lists, whose
+// notifications index them), so it waits until a round of both finds
+// nothing new.
 func (s *Stack) WaitIdle(ctx context.Context) error {
-	for _, q := range s.queues {
-		if err := q.WaitIdle(ctx); err != nil {
+	for {
+		started := s.Runtime.AsyncStarted()
+		for _, q := range s.queues {
+			if err := q.WaitIdle(ctx); err != nil {
+				return err
+			}
+		}
+		if err := s.Runtime.WaitAsync(ctx); err != nil {
 			return err
 		}
+		if s.Runtime.AsyncStarted() == started && s.queuesIdle() {
+			return nil
+		}
 	}
-	s.Runtime.Wait()
-	return nil
+}
+
+func (s *Stack) queuesIdle() bool {
+	for _, q := range s.queues {
+		if !q.Idle() {
+			return false
+		}
+	}
+	return true
 }
 
 // HeldNotifications returns and forgets the notifications held so far

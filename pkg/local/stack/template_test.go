@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -141,7 +142,7 @@ func TestStateMachineSubstitutions(t *testing.T) {
 // TestRoutesMatchIntake: the API routes in template.yaml and the routes
 // IntakeFunction serves are the same set.
 func TestRoutesMatchIntake(t *testing.T) {
-	served := intake.New(intake.Config{}, nil, nil, nil).RouteKeys()
+	served := intake.New(intake.Config{}, nil, nil, nil, nil, nil).RouteKeys()
 	declared := map[string]bool{}
 	for _, rt := range loadTemplate(t).Routes() {
 		key := rt.Method + " " + rt.Path
@@ -893,6 +894,34 @@ func TestExportsTemplate(t *testing.T) {
 	}
 	if r := tpl.Resources["ExportLinkSecret"]; r.UpdateReplacePolicy != "Retain" || r.Properties["GenerateSecretString"] == nil {
 		t.Errorf("ExportLinkSecret = %+v, want a generated secret a stack update never replaces", r)
+	}
+}
+
+// IntakeFunction hands confirmed jobs to PseudonymizeFunction by the name
+// in PSEUDONYMIZE_FUNCTION and may invoke it; both read one masking
+// policy, so that the strategy a preview and a job record name is the one
+// the job runs with.
+func TestErasureRoutesTemplate(t *testing.T) {
+	tpl := loadTemplate(t)
+	fns := map[string]samtemplate.Function{}
+	for _, f := range tpl.Functions() {
+		fns[f.LogicalID] = f
+	}
+	intakeEnv, jobEnv := fns["IntakeFunction"].Environment, fns["PseudonymizeFunction"].Environment
+	if got := target(intakeEnv["PSEUDONYMIZE_FUNCTION"]); got != "PseudonymizeFunction" {
+		t.Errorf("IntakeFunction PSEUDONYMIZE_FUNCTION = %v, want !Ref PseudonymizeFunction", intakeEnv["PSEUDONYMIZE_FUNCTION"])
+	}
+	if !reflect.DeepEqual(intakeEnv["MASKING_POLICY"], jobEnv["MASKING_POLICY"]) || target(jobEnv["MASKING_POLICY"]) != "MaskingPolicy" {
+		t.Errorf("MASKING_POLICY = %v (IntakeFunction), %v (PseudonymizeFunction), want both !Ref MaskingPolicy", intakeEnv["MASKING_POLICY"], jobEnv["MASKING_POLICY"])
+	}
+	invokes := false
+	for _, p := range asSlice(props(tpl, "IntakeFunction")["Policies"]) {
+		if target(asMap(asMap(p)["LambdaInvokePolicy"])["FunctionName"]) == "PseudonymizeFunction" {
+			invokes = true
+		}
+	}
+	if !invokes {
+		t.Error("IntakeFunction has no LambdaInvokePolicy on PseudonymizeFunction")
 	}
 }
 

@@ -51,7 +51,9 @@ func Start(t testing.TB, opts stack.Options) *stack.Stack {
 	return s
 }
 
-// WaitIdle waits until every notification has been handled.
+// WaitIdle waits until every notification has been handled and every
+// asynchronous invocation (an erasure job IntakeFunction started) has
+// finished, including what each set off.
 func WaitIdle(t testing.TB, s *stack.Stack) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
