@@ -22,6 +22,20 @@ const (
 	Auditor    Role = "auditor"
 )
 
+// Dialer is the role of a caller API Gateway authenticated by its IAM
+// signature (a dialer's service role allowed by DialerSuppressionCheckPolicy):
+// never a Cognito group, so never in Roles.
+const Dialer Role = "dialer"
+
+// FromIAM returns the caller API Gateway's IAM authorizer describes: a
+// Dialer named by its ARN. It returns veil.ErrUnauthenticated without one.
+func FromIAM(arn string) (Caller, error) {
+	if arn == "" {
+		return Caller{}, fmt.Errorf("no IAM caller: %w", veil.ErrUnauthenticated)
+	}
+	return Caller{Subject: arn, Roles: []Role{Dialer}}, nil
+}
+
 // Roles lists every staff role.
 var Roles = []Role{Agent, Supervisor, Admin, Auditor}
 

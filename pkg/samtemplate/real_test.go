@@ -65,10 +65,15 @@ func TestRealTemplateFunctions(t *testing.T) {
 	// The one public route is the download link, whose token is its
 	// credential.
 	public := map[string]bool{"GET /exports/{id}/{file}": true}
+	// The one IAM route is the dialer's suppression check.
+	iam := map[string]bool{"POST /dialer/suppression/check": true}
 	for _, rt := range routes {
 		want := "CognitoJWT"
 		if public[rt.Method+" "+rt.Path] {
 			want = "NONE"
+		}
+		if iam[rt.Method+" "+rt.Path] {
+			want = "AWS_IAM"
 		}
 		if rt.Function != "IntakeFunction" || rt.Method == "" || !strings.HasPrefix(rt.Path, "/") || rt.Authorizer != want {
 			t.Errorf("route %+v, want an IntakeFunction route with method, path and the %s authorizer", rt, want)

@@ -93,6 +93,9 @@ type Searcher interface {
 // route is one API route: who may call it and what it does.
 type route struct {
 	roles []auth.Role // empty: public (no authorizer on the route)
+	// iam says API Gateway authenticates the route's callers by their IAM
+	// signature (auth.Dialer), not a JWT.
+	iam   bool
 	serve func(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error)
 }
 
@@ -123,6 +126,9 @@ func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker, e Erasures, 
 		"GET /exports/{id}/{file}": {serve: h.download},
 		// A dialer's check before it calls: agents dial too.
 		"POST /suppression/check": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.checkSuppression},
+		// The same check for a dialer's service role, signed with its IAM
+		// credentials (AWS_IAM authorization on the route).
+		"POST /dialer/suppression/check": {roles: []auth.Role{auth.Dialer}, iam: true, serve: h.checkSuppression},
 		// Erasure and correction jobs; the GET follows either kind.
 		"POST /pseudonymize":        {roles: staff, serve: h.startErasure},
 		"POST /corrections":         {roles: staff, serve: h.startCorrection},
@@ -204,10 +210,17 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 	var caller auth.Caller
 	if len(rt.roles) > 0 {
 		var claims map[string]string
+		arn := ""
 		if a := req.RequestContext.Authorizer; a != nil && a.JWT != nil {
 			claims = a.JWT.Claims
 		}
+		if a := req.RequestContext.Authorizer; a != nil && a.IAM != nil {
+			arn = a.IAM.UserARN
+		}
 		c, err := auth.FromClaims(claims)
+		if rt.iam {
+			c, err = auth.FromIAM(arn)
+		}
 		if err == nil {
 			err = c.Require(rt.roles...)
 		}

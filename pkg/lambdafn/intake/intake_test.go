@@ -32,9 +32,14 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 	if b, ok := routeBody[route]; ok {
 		ev.Body = b
 	}
-	if claims == nil {
+	switch arn, iam := claims["iam:arn"]; {
+	case claims == nil:
 		ev.RequestContext.Authorizer = nil
-	} else {
+	case iam:
+		// A caller API Gateway authenticated by its IAM signature.
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn}}
+	default:
 		ev.RequestContext.Authorizer.JWT.Claims = claims
 	}
 	b, err := json.Marshal(ev)
@@ -54,6 +59,7 @@ func TestRoutesCheckRoles(t *testing.T) {
 			"no groups":   {"sub": "u-1"},
 			"no subject":  {"cognito:groups": "[admin]"},
 			"other group": {"sub": "u-1", "cognito:groups": "[marketing]"},
+			"iam dialer":  {"iam:arn": "arn:aws:iam::123456789012:role/dialer"},
 		}
 		for _, r := range auth.Roles {
 			callers[string(r)] = map[string]string{"sub": "u-" + string(r), "cognito:groups": "[" + string(r) + "]"}
@@ -71,6 +77,12 @@ func TestRoutesCheckRoles(t *testing.T) {
 					// A public route: its own credential (a link's
 					// token) decides, whoever calls (TestDownloadRoute).
 					want = publicStatus[route]
+				case h.routes[route].iam != (claims["iam:arn"] != ""):
+					// A JWT on an IAM route, or a signature on a JWT
+					// route, authenticates no one there.
+					want = http.StatusUnauthorized
+				case h.routes[route].iam:
+					want = http.StatusOK
 				case claims == nil || claims["sub"] == "":
 					want = http.StatusUnauthorized
 				case hasRole(allowed, claims["cognito:groups"]):

@@ -88,7 +88,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var jwtCtx *events.APIGatewayV2HTTPRequestContextAuthorizerDescription
-	if rt.Authorizer != "NONE" {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Bad Request"})
+		return
+	}
+	switch rt.Authorizer {
+	case "NONE":
+	case "AWS_IAM":
+		iam, ok := verifySigV4(r, body, time.Now())
+		if !ok {
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Forbidden"})
+			return
+		}
+		jwtCtx = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: iam}
+	default:
 		token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		claims, err := s.key.Claims(token)
 		if token == "" || err != nil {
@@ -99,11 +113,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jwtCtx = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: nil},
 		}
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Bad Request"})
-		return
 	}
 	ev := event(r, rt, params, body, jwtCtx)
 	payload, _ := json.Marshal(ev)

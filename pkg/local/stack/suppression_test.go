@@ -1,12 +1,17 @@
 package stack_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -59,6 +64,49 @@ func TestSuppressionCheckOnTheStack(t *testing.T) {
 		if len(got.Phones) != 3 || !got.Phones[0].Suppressed || strings.Join(got.Phones[0].Actions, ",") != "do-not-contact" ||
 			got.Phones[1].Suppressed || got.Phones[2].Invalid == "" || len(got.Emails) != 1 || got.Emails[0].Suppressed {
 			t.Fatalf("answer as %s = %s, want the first phone do-not-contact, the second clear, the third invalid, the email clear", tc.role, b)
+		}
+	}
+
+	// A dialer's service role signs the same check with its IAM
+	// credentials (SigV4, service execute-api); a JWT, no signature or a
+	// signature by another secret is refused before the function.
+	sign := func(secret string) func(*http.Request) {
+		return func(req *http.Request) {
+			sum := sha256.Sum256([]byte(body))
+			creds := aws.Credentials{AccessKeyID: "local", SecretAccessKey: secret}
+			if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		prep func(*http.Request)
+		want int
+	}{
+		{"signed", sign("local"), 200},
+		{"another secret", sign("not-the-secret"), 403},
+		{"unsigned", func(*http.Request) {}, 403},
+		{"a supervisor's JWT", func(req *http.Request) {
+			tok, _ := s.TokenKey.Issue("dev-supervisor", []string{"supervisor"}, time.Minute)
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}, 403},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, s.APIURL+"/dialer/suppression/check", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		tc.prep(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("POST /dialer/suppression/check %s = %d %s, want %d", tc.name, resp.StatusCode, b, tc.want)
+		}
+		var got intake.CheckResponse
+		if tc.want == 200 && (json.Unmarshal(b, &got) != nil || len(got.Phones) != 3 || !got.Phones[0].Suppressed) {
+			t.Fatalf("dialer's answer = %s, want the first phone suppressed", b)
 		}
 	}
 }
