@@ -43,7 +43,10 @@ func TestVerifySigV4(t *testing.T) {
 		"another query":   {tampered, body},
 		"another service": {signed(LocalSecretKey, "s3", now), body},
 		"stale":           {signed(LocalSecretKey, "execute-api", now.Add(-time.Hour)), body},
-		"unsigned":        {func() *http.Request { r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:3000/x", nil); return r }(), body},
+		"unsigned": {func() *http.Request {
+			r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:3000/x", nil)
+			return r
+		}(), body},
 	} {
 		if _, ok := verifySigV4(tc.req, tc.body, now); ok {
 			t.Errorf("%s: accepted", name)
