@@ -24,6 +24,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/masking"
+	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
 )
@@ -479,3 +480,55 @@ func mask(cells ...string) string {
 }
 
 func dynamoOf(e *env) *dynamodb.Client { return dynamodb.NewFromConfig(e.stack.AWS) }
+
+// TestLargeListInParts: a list past the multipart threshold is written in
+// parts, completed conditionally on the version read: another upload
+// before the completion makes it fail (412, the parts aborted) and the
+// job edits the new upload instead, every other byte kept.
+func TestLargeListInParts(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	parts := objectstore.New(s3.NewFromConfig(e.stack.AWS, objectstore.ClientOptions))
+	parts.MultipartThreshold, parts.PartSize = 1<<20, 5<<20
+	key := "campaigns/big/list.csv"
+	var b strings.Builder
+	b.WriteString("name,phone,notes\n")
+	// Phones in the first rows only (the index classifies from them), so
+	// that the stack indexes a few hundred entries, not 250,000.
+	for i := range 250_000 {
+		if i == 60_000 {
+			b.WriteString("Rosa Nunez,4155550199,\"called, twice\"\n")
+		}
+		phone := ""
+		if i < 200 {
+			phone = fmt.Sprintf("2125%06d", i)
+		}
+		fmt.Fprintf(&b, "Lead %d,%s,filler text for the size of it\n", i, phone)
+	}
+	first := b.String()
+	e.put(key, []byte(first))
+	stacktest.WaitIdle(t, e.stack)
+	second := first + "Late Lead,2125559999,uploaded during the job\n"
+	e.svc.Bucket = &afterWrite{Bucket: parts, before: func() { e.put(key, []byte(second)) }}
+	j, err := e.svc.Start(ctx, erasure.NewID(), erasure.Request{Operation: erasure.Erasure, Jurisdiction: "CCPA", Identifiers: rosa[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err = e.svc.Run(ctx, j.ID); err != nil || j.Status != erasure.StatusCompleted || j.Totals.RowsEdited != 1 {
+		t.Fatalf("job = %+v, %v; want completed, 1 row", j, err)
+	}
+	if len(first) < 2*(5<<20) {
+		t.Fatalf("the list is %d bytes, want at least two parts", len(first))
+	}
+	want := strings.Replace(second, "Rosa Nunez,4155550199,", mask("Rosa Nunez", "4155550199")+",", 1)
+	if got := string(e.get(key)); got != want {
+		t.Fatalf("the list after the job differs from the upload during it with her row masked (%d bytes vs %d)", len(got), len(want))
+	}
+	if vs, _ := e.versions(key); len(vs) != 1 {
+		t.Fatalf("versions = %v, want the job's alone", vs)
+	}
+	out, err := e.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(e.bucket)})
+	if err != nil || len(out.Uploads) != 0 {
+		t.Fatalf("multipart uploads left = %+v, %v; want the failed one aborted", out.Uploads, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/veil-privacy/veil/pkg/indexing"
@@ -25,6 +26,10 @@ type API interface {
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
 // ErrChanged says a conditional write found the key's current version
@@ -34,7 +39,19 @@ var ErrChanged = errors.New("the object changed since it was read")
 var _ API = (*s3.Client)(nil)
 
 // Store reads objects.
-type Store struct{ api API }
+type Store struct {
+	api API
+	// MultipartThreshold is the size from which PutIfMatch uploads in
+	// parts of PartSize (of a body it can read at offsets: a file).
+	MultipartThreshold, PartSize int64
+}
+
+// Default multipart settings: S3 allows parts of 5 MiB to 5 GiB, 10,000
+// of them, and one PUT up to 5 GiB.
+const (
+	DefaultMultipartThreshold = 64 << 20
+	DefaultPartSize           = 16 << 20
+)
 
 var _ indexing.Objects = (*Store)(nil)
 
@@ -44,7 +61,9 @@ var _ indexing.Objects = (*Store)(nil)
 func ClientOptions(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
 
 // New returns a Store.
-func New(api API) *Store { return &Store{api: api} }
+func New(api API) *Store {
+	return &Store{api: api, MultipartThreshold: DefaultMultipartThreshold, PartSize: DefaultPartSize}
+}
 
 // versionParam returns the VersionId to send: none for an unversioned
 // object.
@@ -89,6 +108,9 @@ func (s *Store) Current(ctx context.Context, bucket, key string) (indexing.Versi
 // new version's ID; an error wrapping ErrChanged when it is not (another
 // upload came first: nothing was written).
 func (s *Store) PutIfMatch(ctx context.Context, bucket, key, etag string, body io.Reader, size int64, contentType string) (string, error) {
+	if at, ok := body.(io.ReaderAt); ok && s.MultipartThreshold > 0 && size >= s.MultipartThreshold {
+		return s.putParts(ctx, bucket, key, etag, at, size, contentType)
+	}
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: body, ContentLength: aws.Int64(size),
 		IfMatch: aws.String(`"` + strings.Trim(etag, `"`) + `"`)}
 	if contentType != "" {
@@ -101,6 +123,48 @@ func (s *Store) PutIfMatch(ctx context.Context, bucket, key, etag string, body i
 	}
 	if err != nil {
 		return "", fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
+	}
+	return aws.ToString(out.VersionId), nil
+}
+
+// putParts is PutIfMatch as a multipart upload: the parts read from body
+// at their offsets, the upload completed with If-Match (aborted when it
+// fails, so that no part is left behind).
+func (s *Store) putParts(ctx context.Context, bucket, key, etag string, body io.ReaderAt, size int64, contentType string) (string, error) {
+	in := &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
+	}
+	up, err := s.api.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
+	}
+	abort := func(err error) (string, error) {
+		_, _ = s.api.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket),
+			Key: aws.String(key), UploadId: up.UploadId})
+		return "", err
+	}
+	partSize := max(s.PartSize, 5<<20, (size+9999)/10000)
+	var parts []s3types.CompletedPart
+	for n, off := int32(1), int64(0); off < size; n, off = n+1, off+partSize {
+		length := min(partSize, size-off)
+		out, err := s.api.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(n), Body: io.NewSectionReader(body, off, length), ContentLength: aws.Int64(length)})
+		if err != nil {
+			return abort(fmt.Errorf("put s3://%s/%s part %d: %w", bucket, key, n, err))
+		}
+		parts = append(parts, s3types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32,
+			ChecksumCRC32C: out.ChecksumCRC32C, ChecksumSHA1: out.ChecksumSHA1, ChecksumSHA256: out.ChecksumSHA256})
+	}
+	out, err := s.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
+		IfMatch: aws.String(`"` + strings.Trim(etag, `"`) + `"`)})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict" || ae.ErrorCode() == "NoSuchKey") {
+		return abort(fmt.Errorf("put s3://%s/%s: %w", bucket, key, ErrChanged))
+	}
+	if err != nil {
+		return abort(fmt.Errorf("put s3://%s/%s: %w", bucket, key, err))
 	}
 	return aws.ToString(out.VersionId), nil
 }

@@ -61,6 +61,8 @@ type Backend struct {
 	// pause, when set (by tests), runs between the s3mem steps of one
 	// mutation, with b.mu held.
 	pause func()
+	// completing hands the conditions of multipart completes to PutObject.
+	completing completing
 }
 
 var (
@@ -318,6 +320,9 @@ func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io
 				return gofakes3.PutObjectResult{}, err
 			}
 		}
+	}
+	if conditions == nil {
+		conditions = b.completeConditions(bucket, key)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

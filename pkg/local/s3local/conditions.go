@@ -6,7 +6,11 @@ package s3local
 // NoSuchKey, where gofakes3 answers 412, and gofakes3 ignores an
 // If-None-Match other than *, which would write what the caller meant not to.
 
-import "github.com/johannesboyne/gofakes3"
+import (
+	"sync"
+
+	"github.com/johannesboyne/gofakes3"
+)
 
 // checkPut returns nil when a PutObject of key under conditions may write;
 // the caller holds b.mu. Otherwise it returns gofakes3's error for what S3
@@ -34,4 +38,51 @@ func (b *Backend) checkPut(bucket, key string, conditions *gofakes3.PutCondition
 		return gofakes3.KeyNotFound(key)
 	}
 	return gofakes3.CheckPutConditions(conditions, current)
+}
+
+// completing holds the conditions of the CompleteMultipartUpload requests
+// being served, by bucket and key: gofakes3 assembles the parts and writes
+// the object through PutObject without them, so Server hands them over
+// here, one complete of a key at a time.
+type completing struct {
+	mu    sync.Mutex
+	keys  map[string]*gofakes3.PutConditions
+	locks map[string]*sync.Mutex
+}
+
+// withConditions runs serve, a CompleteMultipartUpload of bucket/key, with
+// the write it makes checked against conditions.
+func (b *Backend) withConditions(bucket, key string, conditions *gofakes3.PutConditions, serve func()) {
+	c := &b.completing
+	id := bucket + "/" + key
+	c.mu.Lock()
+	if c.locks == nil {
+		c.locks, c.keys = map[string]*sync.Mutex{}, map[string]*gofakes3.PutConditions{}
+	}
+	l, ok := c.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		c.locks[id] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	defer l.Unlock()
+	c.mu.Lock()
+	c.keys[id] = conditions
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.keys, id)
+		c.mu.Unlock()
+	}()
+	serve()
+}
+
+// completeConditions returns the conditions of a CompleteMultipartUpload
+// of bucket/key being served (nil for none).
+func (b *Backend) completeConditions(bucket, key string) *gofakes3.PutConditions {
+	c := &b.completing
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys[bucket+"/"+key]
 }

@@ -13,10 +13,25 @@ import (
 // headers are dropped from ranged responses; and gofakes3 answers a HEAD
 // of one version (?versionId=) with the current version, or 404 under a
 // delete marker, so such a HEAD is served as the GET of that version
-// without its body.
+// without its body; and it ignores the If-Match and If-None-Match of a
+// CompleteMultipartUpload, which the backend checks on the write.
 func Server(b *Backend) http.Handler {
 	s3 := gofakes3.New(b, gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Get("uploadId") != "" && (r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "") {
+			// A conditional CompleteMultipartUpload: gofakes3 ignores the
+			// conditions, the backend checks them on the write.
+			bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+			cond := &gofakes3.PutConditions{}
+			if v := r.Header.Get("If-Match"); v != "" {
+				cond.IfMatch = &v
+			}
+			if v := r.Header.Get("If-None-Match"); v != "" {
+				cond.IfNoneMatch = &v
+			}
+			b.withConditions(bucket, key, cond, func() { s3.ServeHTTP(w, r) })
+			return
+		}
 		if r.Method == http.MethodHead && r.URL.Query().Get("versionId") != "" {
 			get := r.Clone(r.Context())
 			get.Method = http.MethodGet
