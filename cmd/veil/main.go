@@ -6,6 +6,7 @@
 //	veil lists [-failed] [-json]                what the index made of every current list
 //	veil verify [-prefix P] [-repair] …         entries in the table equal to what manifests count
 //	veil rotate-key -secret S -begin|-status|-finish  replace the index's HMAC key
+//	veil audit verify [-request ID]             every request's audit trail whole
 //
 // Commands that call AWS use the SDK's standard configuration
 // (AWS_ENDPOINT_URL, AWS_REGION, credentials), so they work unchanged
@@ -42,6 +43,7 @@ var commands = map[string]command{
 	// rotate-key: see rotatekey.go.
 	"rotate-key": rotateKey,
 	"suppress":   suppress,
+	"audit":      auditCmd,
 }
 
 const usageText = `usage:
@@ -55,6 +57,7 @@ const usageText = `usage:
   veil verify [-bucket NAME] [-prefix campaigns/] [-repair] [-json] [-function IndexFunction] [-table veil-index]
   veil rotate-key -secret NAME|ARN -begin|-status|-finish [-table veil-index]
   veil suppress import FILE -secret NAME|ARN [-action do-not-contact|mask|flag] [-origin NAME] [-region US] [-table veil-index] [-json]
+  veil audit verify [-request ID] [-json] [-table veil-requests]
   veil suppress check -kind phone|email|customer_id|account_number -secret NAME|ARN [-region US] [-table veil-index] [-json] VALUE...
 `
 
