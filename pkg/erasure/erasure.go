@@ -412,7 +412,7 @@ func (s *Service) Run(ctx context.Context, id string) (Job, error) {
 		o, err := s.object(ctx, ed, r.Identifiers, t)
 		if err != nil {
 			var ee *rewrite.EditError
-			if errors.As(err, &ee) || errors.Is(err, rewrite.ErrUnsupportedEncoding) || errors.Is(err, errHeaderMoved) {
+			if errors.As(err, &ee) || errors.Is(err, rewrite.ErrUnsupportedEncoding) || errors.Is(err, errHeaderMoved) || errors.Is(err, errUnreadable) {
 				return s.fail(ctx, j, fmt.Sprintf("s3://%s/%s: %v", t.bucket, t.key, err))
 			}
 			return j, err

@@ -532,3 +532,25 @@ func TestLargeListInParts(t *testing.T) {
 		t.Fatalf("multipart uploads left = %+v, %v; want the failed one aborted", out.Uploads, err)
 	}
 }
+
+// TestUnreadableVersionFailsTheJob: a list whose newest upload cannot be
+// read (the index answers from the version before it) fails the job,
+// loudly, naming the object: the plaintext may be in the upload, and the
+// job cannot say it is not.
+func TestUnreadableVersionFailsTheJob(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	key := "campaigns/broken/list.csv"
+	e.put(key, []byte("name,phone\nRosa Nunez,4155550199\n"))
+	stacktest.WaitIdle(t, e.stack)
+	e.put(key, []byte("\x00\x01binary\x00"))
+	stacktest.WaitIdle(t, e.stack)
+	j, err := e.svc.Start(ctx, erasure.NewID(), erasure.Request{Operation: erasure.Erasure, Jurisdiction: "CCPA", Identifiers: rosa[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err = e.svc.Run(ctx, j.ID)
+	if err != nil || j.Status != erasure.StatusFailed || !strings.Contains(j.Error, "s3://"+e.bucket+"/"+key) || j.Certificate == nil {
+		t.Fatalf("job = %+v, %v; want failed naming %s, with its certificate", j, err, key)
+	}
+}

@@ -19,6 +19,10 @@ import (
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
+// errUnreadable says a version the job must edit cannot be read as a
+// list: retrying does not help, the job fails naming it.
+var errUnreadable = errors.New("the list cannot be read")
+
 // scan returns the rows of bucket/key's current version holding ids, and
 // how the version is read (nil when the key has no current version).
 func (s *Service) scan(ctx context.Context, ids []search.Identifier, bucket, key string) ([]search.Record, *indexing.Manifest, error) {
@@ -47,7 +51,7 @@ func (s *Service) scan(ctx context.Context, ids []search.Identifier, bucket, key
 	err = ix.Apply(ctx, indexing.ObjectChange{Bucket: bucket, Key: key, Reconcile: true, Force: true, EventName: "Erasure"})
 	var ie *indexing.InputError
 	if errors.As(err, &ie) {
-		return nil, nil, fmt.Errorf("s3://%s/%s@%s cannot be read to erase it: %s", bucket, key, ie.VersionID, ie.Reason)
+		return nil, nil, fmt.Errorf("s3://%s/%s@%s cannot be read to erase it: %s: %w", bucket, key, ie.VersionID, ie.Reason, errUnreadable)
 	}
 	if err != nil {
 		return nil, nil, err
