@@ -82,7 +82,9 @@ func (s *Stack) ensureTable(ctx context.Context, client *dynamodb.Client, id str
 	var inUse *ddbtypes.ResourceInUseException
 	switch {
 	case err == nil:
-		return nil
+		// dynalite answers ResourceNotFound while a table is CREATING:
+		// the stack is ready once the table is ACTIVE.
+		return waitActive(ctx, client, in.TableName)
 	case !errors.As(err, &inUse):
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
@@ -178,11 +180,16 @@ func createTable(ctx context.Context, client *dynamodb.Client, in *dynamodb.Crea
 	if _, err := client.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
+	return waitActive(ctx, client, in.TableName)
+}
+
+// waitActive waits until table name is ACTIVE.
+func waitActive(ctx context.Context, client *dynamodb.Client, name *string) error {
 	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
 	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, tableWait); err != nil {
-		return fmt.Errorf("create table %s: %w", name, err)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: name}, tableWait); err != nil {
+		return fmt.Errorf("create table %s: %w", aws.ToString(name), err)
 	}
 	return nil
 }
