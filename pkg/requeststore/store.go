@@ -1,0 +1,292 @@
+// Package requeststore keeps privacy requests in the Requests table, the
+// pattern of indexstore: one item per request, the queue through the
+// ByStatusDue index, every change conditional on the version read and
+// recorded in the request's audit trail (pkg/audit).
+//
+//	request      PK REQ#<id>      SK REQUEST   GSI1PK STATUS#<status>  GSI1SK <due date>#<id>
+//	idempotency  PK IDEM#<key>    SK IDEM      requestId
+//
+// A request holds the identifiers its requester named (they are what it
+// is about); it expires 24 months after receipt, with its audit trail.
+package requeststore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/veil-privacy/veil/pkg/audit"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Request is one privacy request as stored.
+type Request struct {
+	ID           string            `dynamodbav:"id"`
+	Reference    string            `dynamodbav:"reference"`
+	Type         requests.Type     `dynamodbav:"type"`
+	Jurisdiction string            `dynamodbav:"jurisdiction"`
+	Channel      requests.Channel  `dynamodbav:"channel"`
+	Status       requests.Status   `dynamodbav:"status"`
+	Name         string            `dynamodbav:"name,omitempty"`
+	Phones       []string          `dynamodbav:"phones,omitempty"`
+	Emails       []string          `dynamodbav:"emails,omitempty"`
+	CustomerID   string            `dynamodbav:"customerId,omitempty"`
+	Account      string            `dynamodbav:"accountNumber,omitempty"`
+	Corrections  map[string]string `dynamodbav:"corrections,omitempty"`
+	Comments     string            `dynamodbav:"comments,omitempty"`
+	CampaignID   string            `dynamodbav:"campaignId,omitempty"`
+	Declaration  bool              `dynamodbav:"declaration,omitempty"`
+	Received     time.Time         `dynamodbav:"received"`
+	Due          requests.Date     `dynamodbav:"due"`
+	Extended     bool              `dynamodbav:"extended,omitempty"`
+	// StatusTokenHash is the hash of the token the requester follows the
+	// request with; the token itself is never stored.
+	StatusTokenHash string    `dynamodbav:"statusTokenHash,omitempty"`
+	Updated         time.Time `dynamodbav:"updated"`
+	// Version counts the request's writes; every write is conditional on
+	// the one read.
+	Version int64 `dynamodbav:"ver"`
+}
+
+// Actor is who changes a request, as its audit trail names them.
+type Actor struct {
+	Subject, Role, Source string
+}
+
+// API is the part of the DynamoDB client the store calls.
+type API interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store is the Requests table's requests.
+type Store struct {
+	API   API
+	Table string
+	Audit *audit.Store
+	Now   func() time.Time
+}
+
+const (
+	requestPrefix = "REQ#"
+	requestSK     = "REQUEST"
+	idemPrefix    = "IDEM#"
+	statusPrefix  = "STATUS#"
+	// ByStatusDue is the queue index: a status's requests by due date.
+	ByStatusDue = "ByStatusDue"
+	// Retention is how long a request is kept after receipt.
+	Retention = audit.Retention
+)
+
+type item struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	GSI1PK    string `dynamodbav:"GSI1PK"`
+	GSI1SK    string `dynamodbav:"GSI1SK"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	Request
+}
+
+func key(pk, sk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Store) itemOf(r Request) (map[string]ddbtypes.AttributeValue, error) {
+	return attributevalue.MarshalMap(item{PK: requestPrefix + r.ID, SK: requestSK, GSI1PK: statusPrefix + string(r.Status),
+		GSI1SK: r.Due.String() + "#" + r.ID, ExpiresAt: r.Received.Add(Retention).Unix(), Request: r})
+}
+
+// Create records r (status received) and the "received" event of its
+// trail, and returns it with created true. With an idempotency key that
+// was used before, it returns the request the key made, created false.
+func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by Actor) (Request, bool, error) {
+	if r.ID == "" || r.Status != requests.Received {
+		return Request{}, false, veil.Invalid("request", "a new request needs an ID and the status received")
+	}
+	if idempotencyKey != "" {
+		item, err := attributevalue.MarshalMap(map[string]any{"PK": idemPrefix + idempotencyKey, "SK": "IDEM", "requestId": r.ID,
+			"expiresAt": r.Received.Add(24 * time.Hour).Unix()})
+		if err != nil {
+			return Request{}, false, err
+		}
+		_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(PK)")})
+		var cf *ddbtypes.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &cf):
+			id, err := s.idempotent(ctx, idempotencyKey)
+			if err != nil {
+				return Request{}, false, err
+			}
+			if prev, err := s.Get(ctx, id); err == nil || !errors.Is(err, veil.ErrNotFound) {
+				return prev, false, err
+			}
+			// The key's first use stopped before its request was written:
+			// this one writes it, under the first one's ID.
+			r.ID = id
+		case err != nil:
+			return Request{}, false, fmt.Errorf("request %s: %w", r.ID, err)
+		}
+	}
+	r.Version, r.Updated = 1, s.now()
+	it, err := s.itemOf(r)
+	if err != nil {
+		return Request{}, false, err
+	}
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	var cf *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		prev, gerr := s.Get(ctx, r.ID)
+		if gerr != nil {
+			return Request{}, false, gerr
+		}
+		return prev, false, nil
+	}
+	if err != nil {
+		return Request{}, false, fmt.Errorf("request %s: %w", r.ID, err)
+	}
+	if _, err := s.Audit.Append(ctx, audit.Event{RequestID: r.ID, At: r.Updated, Actor: by.Subject, Role: by.Role, Source: by.Source,
+		Action: "received", To: string(r.Status), Detail: map[string]string{"type": string(r.Type), "jurisdiction": r.Jurisdiction,
+			"channel": string(r.Channel), "due": r.Due.String()}}); err != nil {
+		return r, true, err
+	}
+	return r, true, nil
+}
+
+// idempotent returns the request ID an idempotency key made.
+func (s *Store) idempotent(ctx context.Context, k string) (string, error) {
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(idemPrefix+k, "IDEM"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("idempotency key: %w", err)
+	}
+	var v struct {
+		RequestID string `dynamodbav:"requestId"`
+	}
+	if out.Item == nil {
+		return "", fmt.Errorf("idempotency key: %w", veil.ErrNotFound)
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &v); err != nil {
+		return "", err
+	}
+	return v.RequestID, nil
+}
+
+// Get returns request id; an unknown one wraps veil.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (Request, error) {
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(requestPrefix+id, requestSK),
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Request{}, fmt.Errorf("request %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return Request{}, fmt.Errorf("request %s: %w", id, veil.ErrNotFound)
+	}
+	var it item
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return Request{}, fmt.Errorf("request %s: %w", id, err)
+	}
+	return it.Request, nil
+}
+
+// maxRaces bounds how often Update rereads a request another write
+// changed meanwhile.
+const maxRaces = 10
+
+// Update applies change to request id as it is now and writes the result
+// if nobody wrote meanwhile (else it reads again and reapplies). A change
+// of status must be a transition the request's statuses allow
+// (requests.Transition); it is the trail's event action, with detail.
+// change returns an error to refuse (returned as is, nothing written).
+func (s *Store) Update(ctx context.Context, id string, by Actor, action string, detail map[string]string, change func(*Request) error) (Request, error) {
+	for range maxRaces {
+		cur, err := s.Get(ctx, id)
+		if err != nil {
+			return Request{}, err
+		}
+		next := cur
+		if err := change(&next); err != nil {
+			return Request{}, err
+		}
+		if next.Status != cur.Status {
+			if err := requests.Transition(cur.Status, next.Status); err != nil {
+				return Request{}, err
+			}
+		}
+		next.ID, next.Version, next.Updated = cur.ID, cur.Version+1, s.now()
+		it, err := s.itemOf(next)
+		if err != nil {
+			return Request{}, err
+		}
+		vals, err := attributevalue.MarshalMap(map[string]any{":v": cur.Version})
+		if err != nil {
+			return Request{}, err
+		}
+		_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: it,
+			ConditionExpression: aws.String("ver = :v"), ExpressionAttributeValues: vals})
+		var cf *ddbtypes.ConditionalCheckFailedException
+		if errors.As(err, &cf) {
+			continue
+		}
+		if err != nil {
+			return Request{}, fmt.Errorf("request %s: %w", id, err)
+		}
+		ev := audit.Event{RequestID: id, At: next.Updated, Actor: by.Subject, Role: by.Role, Source: by.Source, Action: action, Detail: detail}
+		if next.Status != cur.Status {
+			ev.From, ev.To = string(cur.Status), string(next.Status)
+		}
+		if _, err := s.Audit.Append(ctx, ev); err != nil {
+			return next, err
+		}
+		return next, nil
+	}
+	return Request{}, fmt.Errorf("request %s: %d other writes raced this one: %w", id, maxRaces, veil.ErrConflict)
+}
+
+// Queue returns up to limit requests in status, soonest due first, and the
+// token of the next page ("" after the last).
+func (s *Store) Queue(ctx context.Context, status requests.Status, limit int32, next string) ([]Request, string, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(ByStatusDue),
+		KeyConditionExpression:    aws.String("GSI1PK = :s"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": &ddbtypes.AttributeValueMemberS{Value: statusPrefix + string(status)}},
+		Limit:                     aws.Int32(limit)}
+	if next != "" {
+		start, err := decodeToken(next)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.API.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("queue %s: %w", status, err)
+	}
+	reqs := make([]Request, 0, len(out.Items))
+	for _, raw := range out.Items {
+		var it item
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", err
+		}
+		reqs = append(reqs, it.Request)
+	}
+	token := ""
+	if len(out.LastEvaluatedKey) > 0 {
+		token = encodeToken(out.LastEvaluatedKey)
+	}
+	return reqs, token, nil
+}
