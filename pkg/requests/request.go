@@ -17,6 +17,7 @@ package requests
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -38,15 +39,7 @@ var types = []Type{Access, Delete, Correct, OptOut}
 
 // ParseType returns the Type s names (case and surrounding space ignored),
 // or a *veil.ValidationError for field "type".
-func ParseType(s string) (Type, error) {
-	t := Type(normalize(s))
-	for _, known := range types {
-		if t == known {
-			return t, nil
-		}
-	}
-	return "", veil.Invalid("type", "must be one of %s", join(types))
-}
+func ParseType(s string) (Type, error) { return parse("type", s, types) }
 
 // Channel is the door a request came in through.
 type Channel string
@@ -63,15 +56,7 @@ var channels = []Channel{Web, Agent, IVR, API}
 
 // ParseChannel returns the Channel s names (case and surrounding space
 // ignored), or a *veil.ValidationError for field "channel".
-func ParseChannel(s string) (Channel, error) {
-	c := Channel(normalize(s))
-	for _, known := range channels {
-		if c == known {
-			return c, nil
-		}
-	}
-	return "", veil.Invalid("channel", "must be one of %s", join(channels))
-}
+func ParseChannel(s string) (Channel, error) { return parse("channel", s, channels) }
 
 // Status is where a request stands.
 type Status string
@@ -112,13 +97,7 @@ var moves = map[Status][]Status{
 
 // ParseStatus returns the Status s names (case and surrounding space
 // ignored), or a *veil.ValidationError for field "status".
-func ParseStatus(s string) (Status, error) {
-	st := Status(normalize(s))
-	if st.valid() {
-		return st, nil
-	}
-	return "", veil.Invalid("status", "must be one of %s", join(statuses))
-}
+func ParseStatus(s string) (Status, error) { return parse("status", s, statuses) }
 
 func (s Status) valid() bool {
 	for _, known := range statuses {
@@ -163,6 +142,16 @@ func Transition(from, to Status) error {
 }
 
 func normalize(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// parse returns the one of known that s names (case and surrounding space
+// ignored), or a *veil.ValidationError for field.
+func parse[T ~string](field, s string, known []T) (T, error) {
+	v := T(normalize(s))
+	if slices.Contains(known, v) {
+		return v, nil
+	}
+	return "", veil.Invalid(field, "must be one of %s", join(known))
+}
 
 func join[T ~string](vs []T) string {
 	parts := make([]string, len(vs))
