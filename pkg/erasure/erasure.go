@@ -182,9 +182,10 @@ type Service struct {
 // InputKey is where a job's input file lives in the exports bucket.
 func InputKey(id string) string { return "erasures/" + id + "/input.json" }
 
-// CertificateKeys are where a job's certificate files live.
+// CertificateKeys are where a job's certificate files live: apart from
+// inputs and exports, kept 24 months as the audit trail is.
 func CertificateKeys(id string) Files {
-	return Files{JSON: "erasures/" + id + "/certificate.json", PDF: "erasures/" + id + "/certificate.pdf"}
+	return Files{JSON: "certificates/" + id + "/certificate.json", PDF: "certificates/" + id + "/certificate.pdf"}
 }
 
 // NewID returns a new job ID; JobID returns the ID of a request's job of
