@@ -51,3 +51,37 @@ type NotImplementedError struct {
 func (e *NotImplementedError) Error() string {
 	return e.Capability + " is not implemented in this version of Veil"
 }
+
+// ValidationErrors is every field error of one input, in the input's
+// order, so that a form is answered with all of them at once. errors.As
+// finds its first *ValidationError.
+type ValidationErrors []*ValidationError
+
+// Error returns the field errors, "; " between them.
+func (es ValidationErrors) Error() string {
+	s := ""
+	for i, e := range es {
+		if i > 0 {
+			s += "; "
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+// Unwrap returns the field errors, for errors.As and errors.Is.
+func (es ValidationErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Err returns es as an error: nil when there is none.
+func (es ValidationErrors) Err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
