@@ -322,15 +322,14 @@ func TestInvokeAsyncAndWait(t *testing.T) {
 // with its context.
 func TestWaitAsyncFollowsChains(t *testing.T) {
 	r := newRuntime(t)
-	release := make(chan struct{})
+	gate := make(chan struct{})
 	var done atomic.Int32
 	r.Register("Chain", func(_ context.Context, in struct{ N int }) error {
-		if in.N == 0 {
-			<-release
-		} else {
-			// Started while the first is still running, after a
-			// wait began.
-			time.Sleep(10 * time.Millisecond)
+		// Every link waits for the gate: each one after the first is
+		// started by the one before, once the gate opens, while a wait
+		// may already be under way.
+		<-gate
+		if in.N > 0 {
 			_ = r.InvokeAsync("Chain", []byte(fmt.Sprintf(`{"N":%d}`, in.N-1)))
 		}
 		done.Add(1)
@@ -342,10 +341,12 @@ func TestWaitAsyncFollowsChains(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := r.WaitAsync(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("WaitAsync with the last invocation blocked = %v, want the context's deadline", err)
+		t.Fatalf("WaitAsync with the first invocation blocked = %v, want the context's deadline", err)
 	}
-	close(release)
-	if err := r.WaitAsync(context.Background()); err != nil {
+	waited := make(chan error, 1)
+	go func() { waited <- r.WaitAsync(context.Background()) }()
+	close(gate)
+	if err := <-waited; err != nil {
 		t.Fatal(err)
 	}
 	if n, started := done.Load(), r.AsyncStarted(); n != 4 || started != 4 {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,22 +12,22 @@ import (
 )
 
 // WaitIdle waits through a chain that crosses from asynchronous
-// invocations to a queue and back, each link started while the one before
-// is still running: an erasure job's rewrite queues a notification, and a
-// queued function may invoke another asynchronously.
+// invocations to a queue and back: an erasure job's rewrite queues a
+// notification, and a queued function may invoke another asynchronously.
+// WaitIdle starts when no invocation is running and the queue's function
+// is: a wait that looked at the invocations once, then at the queue,
+// would return while the invocation the queue's function starts is still
+// running.
 func TestWaitIdleFollowsAsyncAndQueues(t *testing.T) {
 	r := lambdalocal.New(Region, AccountID, nil)
 	var q *sqslocal.Queue
+	queued, last := make(chan struct{}), make(chan struct{})
 	var done atomic.Bool
-	pause := func() { time.Sleep(30 * time.Millisecond) }
-	// The job ends as soon as it queued the message, long before the
-	// message's function starts the last invocation.
-	r.Register("Job", func() error { pause(); q.Send([]byte(`{"n":1}`)); return nil }, time.Second)
-	r.Register("Last", func() error { pause(); done.Store(true); return nil }, time.Second)
+	r.Register("Job", func() error { q.Send([]byte(`{"n":1}`)); return nil }, time.Second)
+	r.Register("Last", func() error { <-last; done.Store(true); return nil }, 5*time.Second)
 	q = sqslocal.New(sqslocal.Options{ARN: "arn:aws:sqs:us-east-1:000000000000:Q", Region: Region,
 		Invoke: func(context.Context, []byte) ([]byte, error) {
-			pause()
-			pause()
+			<-queued
 			return []byte(`{}`), r.InvokeAsync("Last", []byte(`{}`))
 		}})
 	t.Cleanup(q.Close)
@@ -35,9 +36,22 @@ func TestWaitIdleFollowsAsyncAndQueues(t *testing.T) {
 	if err := r.InvokeAsync("Job", []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The job has ended: no invocation runs, the queue's function waits.
+	if err := r.WaitAsync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.WaitIdle(ctx); err != nil {
+	waited := make(chan error, 1)
+	go func() { waited <- s.WaitIdle(ctx) }()
+	close(queued)
+	// Last is still running (it waits for last): WaitIdle must not return
+	// before its deadline.
+	if err := <-waited; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitIdle with the last invocation running = %v, want its deadline", err)
+	}
+	close(last)
+	if err := s.WaitIdle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !done.Load() || !q.Idle() || r.AsyncStarted() != 2 {
