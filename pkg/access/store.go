@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/veil-privacy/veil/pkg/dynamo"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -125,7 +125,7 @@ type exportItem struct {
 
 // Get returns export id; an unknown one wraps veil.ErrNotFound.
 func (e *Exports) Get(ctx context.Context, id string) (Export, error) {
-	out, err := e.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: key(exportPrefix+id, exportSK), ConsistentRead: aws.Bool(true)})
+	out, err := e.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: dynamo.Key(exportPrefix+id, exportSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return Export{}, fmt.Errorf("export %s: %w", id, err)
 	}
@@ -164,8 +164,7 @@ func (e *Exports) Put(ctx context.Context, x Export) error {
 	}
 	_, err = e.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return fmt.Errorf("export %s: %w", x.ID, veil.ErrConflict)
 	}
 	if err != nil {
@@ -181,12 +180,11 @@ func (e *Exports) Revoke(ctx context.Context, id, who string, at time.Time) erro
 	if err != nil {
 		return err
 	}
-	_, err = e.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(e.Table), Key: key(exportPrefix+id, exportSK),
+	_, err = e.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(e.Table), Key: dynamo.Key(exportPrefix+id, exportSK),
 		UpdateExpression:          aws.String("SET revokedAt = if_not_exists(revokedAt, :at), revokedBy = if_not_exists(revokedBy, :by)"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: vals})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return fmt.Errorf("export %s: %w", id, veil.ErrNotFound)
 	}
 	if err != nil {
@@ -245,8 +243,4 @@ func (e *Exports) Downloads(ctx context.Context, id string) ([]Download, error) 
 		}
 	}
 	return out, nil
-}
-
-func key(pk, sk string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
 }

@@ -12,7 +12,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/veil-privacy/veil/pkg/dynamo"
 )
 
 // API is the part of the DynamoDB client the store calls.
@@ -68,10 +69,6 @@ type eventItem struct {
 
 func eventSK(seq int64) string { return fmt.Sprintf("%s%012d", eventPrefix, seq) }
 
-func key(pk, sk string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
-}
-
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -119,8 +116,7 @@ func (s *Store) put(ctx context.Context, e Event) (bool, error) {
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -135,13 +131,12 @@ func (s *Store) moveHead(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(requestPrefix+e.RequestID, headSK),
+	_, err = s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(requestPrefix+e.RequestID, headSK),
 		UpdateExpression:          aws.String("SET seq = :s, #h = :h, expiresAt = :x"),
 		ConditionExpression:       aws.String("attribute_not_exists(seq) OR seq < :s"),
 		ExpressionAttributeNames:  map[string]string{"#h": "hash"},
 		ExpressionAttributeValues: vals})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &cf) {
+	if err != nil && !dynamo.ConditionFailed(err) {
 		return fmt.Errorf("audit head of request %s: %w", e.RequestID, err)
 	}
 	return nil
@@ -203,7 +198,7 @@ func (s *Store) Events(ctx context.Context, requestID string) ([]Event, error) {
 
 // head returns the request's recorded head (nil for none).
 func (s *Store) head(ctx context.Context, requestID string) (*Head, error) {
-	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(requestPrefix+requestID, headSK),
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(requestPrefix+requestID, headSK),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("audit head of request %s: %w", requestID, err)

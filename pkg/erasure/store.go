@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/dynamo"
 
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -68,8 +68,7 @@ func (s *Jobs) Create(ctx context.Context, j Job) error {
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return fmt.Errorf("job %s: %w", j.ID, veil.ErrConflict)
 	}
 	if err != nil {
@@ -92,8 +91,7 @@ func (s *Jobs) Put(ctx context.Context, j Job) error {
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR NOT (#s IN (:c, :g, :f))"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: vals})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return fmt.Errorf("job %s has ended: %w", j.ID, veil.ErrConflict)
 	}
 	if err != nil {
@@ -105,8 +103,7 @@ func (s *Jobs) Put(ctx context.Context, j Job) error {
 // Get returns job id; an unknown one wraps veil.ErrNotFound.
 func (s *Jobs) Get(ctx context.Context, id string) (Job, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{
-			"PK": &ddbtypes.AttributeValueMemberS{Value: jobPrefix + id}, "SK": &ddbtypes.AttributeValueMemberS{Value: jobSK}}})
+		Key: dynamo.Key(jobPrefix+id, jobSK)})
 	if err != nil {
 		return Job{}, fmt.Errorf("job %s: %w", id, err)
 	}

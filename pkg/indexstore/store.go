@@ -30,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/veil-privacy/veil/pkg/dynamo"
 	"github.com/veil-privacy/veil/pkg/export"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -197,9 +198,7 @@ func shardPK(hmacKey string, shard int) string {
 	return fmt.Sprintf("%s#%02d", IdentifierPK(hmacKey), shard)
 }
 
-func keyOf(pk, sk string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
-}
+func keyOf(pk, sk string) map[string]ddbtypes.AttributeValue { return dynamo.Key(pk, sk) }
 
 // Manifest returns the manifest of bucket/key; see indexing.Index.
 func (s *Store) Manifest(ctx context.Context, bucket, key string) (indexing.Manifest, error) {
@@ -278,8 +277,7 @@ func (s *Store) putManifest(ctx context.Context, m indexing.Manifest, cond expre
 // conditional reads the result of a conditional write: whether it was
 // made, false without error when its condition failed.
 func conditional(err error, what string) (bool, error) {
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if dynamo.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {

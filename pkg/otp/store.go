@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/veil-privacy/veil/pkg/dynamo"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -175,8 +176,7 @@ func (s *Store) Put(ctx context.Context, c Challenge) error {
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: av,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		return fmt.Errorf("%s: version %d is no longer stored: %w", name(c.RequestID, c.Kind, c.IdentifierKey), c.Version, veil.ErrConflict)
 	}
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/veil-privacy/veil/pkg/audit"
+	"github.com/veil-privacy/veil/pkg/dynamo"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -95,10 +96,6 @@ type item struct {
 	Request
 }
 
-func key(pk, sk string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: pk}, "SK": &ddbtypes.AttributeValueMemberS{Value: sk}}
-}
-
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -126,9 +123,8 @@ func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by
 		}
 		_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 			ConditionExpression: aws.String("attribute_not_exists(PK)")})
-		var cf *ddbtypes.ConditionalCheckFailedException
 		switch {
-		case errors.As(err, &cf):
+		case dynamo.ConditionFailed(err):
 			id, err := s.idempotent(ctx, idempotencyKey)
 			if err != nil {
 				return Request{}, false, err
@@ -150,8 +146,7 @@ func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: it,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	var cf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	if dynamo.ConditionFailed(err) {
 		prev, gerr := s.Get(ctx, r.ID)
 		if gerr != nil {
 			return Request{}, false, gerr
@@ -171,7 +166,7 @@ func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by
 
 // idempotent returns the request ID an idempotency key made.
 func (s *Store) idempotent(ctx context.Context, k string) (string, error) {
-	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(idemPrefix+k, "IDEM"), ConsistentRead: aws.Bool(true)})
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(idemPrefix+k, "IDEM"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return "", fmt.Errorf("idempotency key: %w", err)
 	}
@@ -189,7 +184,7 @@ func (s *Store) idempotent(ctx context.Context, k string) (string, error) {
 
 // Get returns request id; an unknown one wraps veil.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (Request, error) {
-	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(requestPrefix+id, requestSK),
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(requestPrefix+id, requestSK),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return Request{}, fmt.Errorf("request %s: %w", id, err)
@@ -239,8 +234,7 @@ func (s *Store) Update(ctx context.Context, id string, by Actor, action string, 
 		}
 		_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: it,
 			ConditionExpression: aws.String("ver = :v"), ExpressionAttributeValues: vals})
-		var cf *ddbtypes.ConditionalCheckFailedException
-		if errors.As(err, &cf) {
+		if dynamo.ConditionFailed(err) {
 			continue
 		}
 		if err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/veil-privacy/veil/pkg/dynamo"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -129,8 +129,7 @@ func (s *Reports) Put(ctx context.Context, r Report) error {
 // Get returns the object's report; none wraps veil.ErrNotFound.
 func (s *Reports) Get(ctx context.Context, bucket, key string) (Report, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{
-			"PK": &ddbtypes.AttributeValueMemberS{Value: reportPK(bucket, key)}, "SK": &ddbtypes.AttributeValueMemberS{Value: reportSK}}})
+		Key: dynamo.Key(reportPK(bucket, key), reportSK)})
 	if err != nil {
 		return Report{}, fmt.Errorf("scrub report of s3://%s/%s: %w", bucket, key, err)
 	}
