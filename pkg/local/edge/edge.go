@@ -21,6 +21,7 @@ type Edge struct {
 	SecretsManager http.Handler
 	SES            http.Handler
 	SNS            http.Handler
+	EventBridge    http.Handler
 }
 
 // Proxy returns a reverse proxy to a service that speaks the protocol
@@ -55,6 +56,8 @@ func Service(r *http.Request) string {
 		return "states"
 	case strings.HasPrefix(target, "secretsmanager."):
 		return "secretsmanager"
+	case strings.HasPrefix(target, "AWSEvents."):
+		return "events"
 	}
 	if strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/") {
 		return "lambda"
@@ -80,6 +83,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h = e.SES
 	case "sns":
 		h = e.SNS
+	case "events":
+		h = e.EventBridge
 	}
 	if h == nil {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -40,6 +42,7 @@ func TestService(t *testing.T) {
 		{name: "signed lambda", method: "POST", url: "/2015-03-31/functions/F/invocations", authorization: sigv4("lambda"), want: "lambda"},
 		{name: "signed ses", method: "POST", url: "/v2/email/outbound-emails", authorization: sigv4("ses"), want: "ses"},
 		{name: "signed sns", method: "POST", url: "/", authorization: sigv4("sns"), want: "sns"},
+		{name: "signed events", method: "POST", url: "/", authorization: sigv4("events"), target: "AWSEvents.PutEvents", want: "events"},
 		{name: "signed s3", method: "PUT", url: "/bucket/key", authorization: sigv4("s3"), want: "s3"},
 		{name: "signature wins over target", method: "POST", url: "/", authorization: sigv4("states"), target: "DynamoDB_20120810.GetItem", want: "states"},
 		{name: "presigned s3 URL", method: "GET", url: "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20240101%2Fus-east-1%2Fs3%2Faws4_request", want: "s3"},
@@ -47,6 +50,7 @@ func TestService(t *testing.T) {
 		{name: "unsigned dynamodb target", method: "POST", url: "/", target: "DynamoDB_20120810.Query", want: "dynamodb"},
 		{name: "unsigned states target", method: "POST", url: "/", target: "AWSStepFunctions.StartExecution", want: "states"},
 		{name: "unsigned secrets target", method: "POST", url: "/", target: "secretsmanager.GetSecretValue", want: "secretsmanager"},
+		{name: "unsigned events target", method: "POST", url: "/", target: "AWSEvents.PutEvents", want: "events"},
 		{name: "unsigned lambda path", method: "POST", url: "/2015-03-31/functions/F/invocations", want: "lambda"},
 		{name: "anything else is s3", method: "GET", url: "/bucket?list-type=2", want: "s3"},
 		{name: "SigV2 header falls back", method: "GET", url: "/bucket", authorization: "AWS AKID:sig", want: "s3"},
@@ -96,6 +100,7 @@ func TestRoutesSDKRequests(t *testing.T) {
 	e := &Edge{
 		S3: h.handler("s3"), DynamoDB: h.handler("dynamodb"), StepFunctions: h.handler("states"), Lambda: h.handler("lambda"),
 		SecretsManager: h.handler("secretsmanager"), SES: h.handler("ses"), SNS: h.handler("sns"),
+		EventBridge: h.handler("events"),
 	}
 	srv := httptest.NewServer(e)
 	defer srv.Close()
@@ -142,6 +147,12 @@ func TestRoutesSDKRequests(t *testing.T) {
 		}},
 		{name: "sns Publish", want: "sns", call: func() error {
 			_, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{PhoneNumber: aws.String("+15550100"), Message: aws.String("m")})
+			return err
+		}},
+		{name: "eventbridge PutEvents", want: "events", call: func() error {
+			_, err := eventbridge.NewFromConfig(cfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+				{EventBusName: aws.String("bus"), Source: aws.String("veil.requests"), DetailType: aws.String("T"), Detail: aws.String("{}")},
+			}})
 			return err
 		}},
 	}

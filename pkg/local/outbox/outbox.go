@@ -1,6 +1,7 @@
-// Package outbox is the local stack's email and SMS: SES v2 SendEmail and
-// SNS Publish calls become one JSON file each in a folder, so a developer
-// can read what a consumer would have received.
+// Package outbox is the local stack's email, SMS and events: SES v2
+// SendEmail, SNS Publish and EventBridge PutEvents calls become one JSON file
+// each in a folder, so a developer can read what a consumer would have
+// received and what the bus would have carried.
 package outbox
 
 import (
@@ -17,7 +18,7 @@ import (
 
 // Message is one file of the outbox.
 type Message struct {
-	Channel string    `json:"channel"` // "email" or "sms"
+	Channel string    `json:"channel"` // "email", "sms" or "event"
 	To      string    `json:"to"`
 	Subject string    `json:"subject,omitempty"`
 	Body    string    `json:"body"`
@@ -94,4 +95,74 @@ func (o Outbox) SNS() http.Handler {
 		w.Header().Set("Content-Type", "text/xml")
 		fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
 	})
+}
+
+// EventBridge serves EventBridge's PutEvents (AWS JSON 1.1): each entry
+// becomes a Message with Channel "event", To the bus, Subject the detail type
+// and Body the detail. Entries EventBridge would refuse are answered as
+// failed entries, as AWS does, so callers' FailedEntryCount handling runs.
+func (o Outbox) EventBridge() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" {
+			jsonError(w, http.StatusBadRequest, "UnknownOperationException", "only PutEvents is served locally")
+			return
+		}
+		var in struct {
+			Entries []struct{ Source, DetailType, Detail, EventBusName string }
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			jsonError(w, http.StatusBadRequest, "SerializationException", "malformed PutEvents body")
+			return
+		}
+		if len(in.Entries) == 0 || len(in.Entries) > 10 {
+			jsonError(w, http.StatusBadRequest, "ValidationException", "Entries must hold 1 to 10 entries")
+			return
+		}
+		type result struct {
+			EventID      string `json:"EventId,omitempty"`
+			ErrorCode    string `json:",omitempty"`
+			ErrorMessage string `json:",omitempty"`
+		}
+		var out struct {
+			FailedEntryCount int
+			Entries          []result
+		}
+		for _, e := range in.Entries {
+			var res result
+			switch {
+			case e.Source == "":
+				res = result{ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid. Reason: Source is a required argument."}
+			case e.DetailType == "":
+				res = result{ErrorCode: "InvalidArgument", ErrorMessage: "Parameter DetailType is not valid. Reason: DetailType is a required argument."}
+			case !json.Valid([]byte(e.Detail)) || !strings.HasPrefix(strings.TrimSpace(e.Detail), "{"):
+				res = result{ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed."}
+			default:
+				bus := e.EventBusName
+				if bus == "" {
+					bus = "default"
+				}
+				id, err := o.Write(Message{Channel: "event", To: bus, Subject: e.DetailType, Body: e.Detail})
+				if err != nil {
+					res = result{ErrorCode: "InternalException", ErrorMessage: "outbox write failed"}
+				} else {
+					res = result{EventID: id}
+				}
+			}
+			if res.ErrorCode != "" {
+				out.FailedEntryCount++
+			}
+			out.Entries = append(out.Entries, res)
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+// jsonError answers an AWS JSON protocol error.
+func jsonError(w http.ResponseWriter, status int, errType, message string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", errType)
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"__type": errType, "message": message})
+	_, _ = w.Write(b)
 }

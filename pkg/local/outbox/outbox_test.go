@@ -1,5 +1,5 @@
-// Email and SMS sent through the SDK clients must land in the outbox as one
-// readable file each.
+// Email, SMS and events sent through the SDK clients must land in the outbox
+// as one readable file each.
 package outbox
 
 import (
@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -132,6 +134,80 @@ func TestSNSPublish(t *testing.T) {
 	}
 }
 
+func TestEventBridgePutEvents(t *testing.T) {
+	entry := func(bus, source, detailType, detail string) ebtypes.PutEventsRequestEntry {
+		e := ebtypes.PutEventsRequestEntry{Source: aws.String(source), DetailType: aws.String(detailType), Detail: aws.String(detail)}
+		if bus != "" {
+			e.EventBusName = aws.String(bus)
+		}
+		return e
+	}
+	tests := []struct {
+		name       string
+		entries    []ebtypes.PutEventsRequestEntry
+		wantFailed []string // ErrorCode per entry, "" for accepted
+		want       []Message
+	}{
+		{name: "one event", entries: []ebtypes.PutEventsRequestEntry{entry("veil-bus", "veil.requests", "RequestReceived", `{"requestId":"r-1"}`)},
+			wantFailed: []string{""},
+			want:       []Message{{Channel: "event", To: "veil-bus", Subject: "RequestReceived", Body: `{"requestId":"r-1"}`}}},
+		{name: "default bus", entries: []ebtypes.PutEventsRequestEntry{entry("", "veil.requests", "RequestClosed", `{}`)},
+			wantFailed: []string{""},
+			want:       []Message{{Channel: "event", To: "default", Subject: "RequestClosed", Body: `{}`}}},
+		{name: "bad entries fail alone", entries: []ebtypes.PutEventsRequestEntry{
+			entry("b", "veil.requests", "A", `{"n":1}`),
+			entry("b", "veil.requests", "", `{}`),
+			entry("b", "", "C", `{}`),
+			entry("b", "veil.requests", "D", `"not an object"`),
+			entry("b", "veil.requests", "E", `{`),
+		},
+			wantFailed: []string{"", "InvalidArgument", "InvalidArgument", "MalformedDetail", "MalformedDetail"},
+			want:       []Message{{Channel: "event", To: "b", Subject: "A", Body: `{"n":1}`}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			srv := httptest.NewServer(Outbox{Dir: dir}.EventBridge())
+			defer srv.Close()
+			c := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+			out, err := c.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: tc.entries})
+			if err != nil {
+				t.Fatalf("PutEvents error = %v", err)
+			}
+			if len(out.Entries) != len(tc.wantFailed) {
+				t.Fatalf("PutEvents answered %d entries, want %d", len(out.Entries), len(tc.wantFailed))
+			}
+			failed := 0
+			for i, e := range out.Entries {
+				if got := aws.ToString(e.ErrorCode); got != tc.wantFailed[i] {
+					t.Fatalf("entry %d ErrorCode = %q, want %q", i, got, tc.wantFailed[i])
+				}
+				if tc.wantFailed[i] != "" {
+					failed++
+					if aws.ToString(e.EventId) != "" {
+						t.Fatalf("failed entry %d EventId = %q, want none", i, aws.ToString(e.EventId))
+					}
+				} else if aws.ToString(e.EventId) == "" {
+					t.Fatalf("entry %d EventId is empty", i)
+				}
+			}
+			if got := int(out.FailedEntryCount); got != failed {
+				t.Fatalf("FailedEntryCount = %d, want %d", got, failed)
+			}
+			got := messages(t, dir)
+			if len(got) != len(tc.want) {
+				t.Fatalf("outbox holds %d messages, want %d", len(got), len(tc.want))
+			}
+			for i := range got {
+				got[i].SentAt = tc.want[i].SentAt
+				if got[i] != tc.want[i] {
+					t.Fatalf("message %d = %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	dir := t.TempDir()
 	o := Outbox{Dir: dir}
@@ -140,20 +216,47 @@ func TestRefusals(t *testing.T) {
 		h          http.Handler
 		method     string
 		path, body string
+		target     string
 		wantStatus int
+		wantType   string // __type of a JSON protocol error
 	}{
 		{name: "SES other operation", h: o.SES(), method: "GET", path: "/v2/email/identities", wantStatus: 404},
 		{name: "SES malformed body", h: o.SES(), method: "POST", path: "/v2/email/outbound-emails", body: "{", wantStatus: 400},
 		{name: "SNS other action", h: o.SNS(), method: "POST", path: "/", body: "Action=CreateTopic&Name=x", wantStatus: 400},
+		{name: "EventBridge other target", h: o.EventBridge(), method: "POST", path: "/", target: "AWSEvents.PutRule", body: `{"Name":"r"}`,
+			wantStatus: 400, wantType: "UnknownOperationException"},
+		{name: "EventBridge no target", h: o.EventBridge(), method: "POST", path: "/", body: `{}`, wantStatus: 400, wantType: "UnknownOperationException"},
+		{name: "EventBridge malformed body", h: o.EventBridge(), method: "POST", path: "/", target: "AWSEvents.PutEvents", body: "{",
+			wantStatus: 400, wantType: "SerializationException"},
+		{name: "EventBridge no entries", h: o.EventBridge(), method: "POST", path: "/", target: "AWSEvents.PutEvents", body: `{"Entries":[]}`,
+			wantStatus: 400, wantType: "ValidationException"},
+		{name: "EventBridge eleven entries", h: o.EventBridge(), method: "POST", path: "/", target: "AWSEvents.PutEvents",
+			body:       `{"Entries":[` + strings.Repeat(`{"Source":"s","DetailType":"d","Detail":"{}"},`, 10) + `{"Source":"s","DetailType":"d","Detail":"{}"}]}`,
+			wantStatus: 400, wantType: "ValidationException"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.target != "" {
+				r.Header.Set("X-Amz-Target", tc.target)
+			}
 			w := httptest.NewRecorder()
 			tc.h.ServeHTTP(w, r)
 			if w.Code != tc.wantStatus {
 				t.Fatalf("status = %d, want %d", w.Code, tc.wantStatus)
+			}
+			if tc.wantType == "" {
+				return
+			}
+			var body struct {
+				Type string `json:"__type"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Type != tc.wantType {
+				t.Fatalf("body = %s, want __type %s", w.Body, tc.wantType)
+			}
+			if got := w.Header().Get("X-Amzn-ErrorType"); got != tc.wantType {
+				t.Fatalf("X-Amzn-ErrorType = %q, want %q", got, tc.wantType)
 			}
 		})
 	}

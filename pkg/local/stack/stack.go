@@ -187,6 +187,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		SecretsManager: secrets,
 		SES:            box.SES(),
 		SNS:            box.SNS(),
+		EventBridge:    box.EventBridge(),
 	}
 	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey)
 	api.Health = s.health
