@@ -23,6 +23,7 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/dynamo"
+	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -47,6 +48,31 @@ type Request struct {
 	Received     time.Time         `dynamodbav:"received"`
 	Due          requests.Date     `dynamodbav:"due"`
 	Extended     bool              `dynamodbav:"extended,omitempty"`
+	// AuthorizedAgent filed for the consumer (CCPA regulations §7063).
+	AuthorizedAgent *requests.AuthorizedAgent `dynamodbav:"authorizedAgent,omitempty"`
+	// Proofs are the identifiers the requester proved, and how: a
+	// requester only ever receives rows matching one of them.
+	Proofs []requests.Proof `dynamodbav:"proofs,omitempty"`
+	// Decision is the supervisor's; Appeal the consumer's appeal of a
+	// denial and, once made, its decision.
+	Decision *Decision `dynamodbav:"decision,omitempty"`
+	Appeal   *Appeal   `dynamodbav:"appeal,omitempty"`
+	// ExtendReason is why the due date was extended (told the consumer).
+	ExtendReason string `dynamodbav:"extendReason,omitempty"`
+	// Wait is what the workflow waits for now, and the task token that
+	// resumes it: the one thing a route needs to move an execution on.
+	Wait *Wait `dynamodbav:"wait,omitempty"`
+	// Reminded lists the dates (YYYY-MM-DD) a reminder went out for;
+	// Escalated is set once the compliance contact was told.
+	Reminded  []string `dynamodbav:"reminded,omitempty"`
+	Escalated bool     `dynamodbav:"escalated,omitempty"`
+	// Result is what carrying the request out found and did.
+	Result *Result `dynamodbav:"result,omitempty"`
+	// Closed is when the request reached a status nothing follows but an
+	// appeal (completed, completed_with_gaps, denied, closed_unverified);
+	// zero while it is open. Closed minus Received is the days to respond
+	// that §7102's report counts.
+	Closed time.Time `dynamodbav:"closed,omitempty"`
 	// StatusTokenHash is the hash of the token the requester follows the
 	// request with; the token itself is never stored.
 	StatusTokenHash string    `dynamodbav:"statusTokenHash,omitempty"`
@@ -54,6 +80,74 @@ type Request struct {
 	// Version counts the request's writes; every write is conditional on
 	// the one read.
 	Version int64 `dynamodbav:"ver"`
+}
+
+// Decision is a supervisor's (or, on appeal, an admin's) decision.
+type Decision struct {
+	Decision string    `dynamodbav:"decision" json:"decision"`
+	Reason   string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	By       string    `dynamodbav:"by" json:"by"`
+	Role     string    `dynamodbav:"role" json:"role"`
+	At       time.Time `dynamodbav:"at" json:"at"`
+}
+
+// Appeal is a consumer's appeal of a denied request.
+type Appeal struct {
+	Reason   string        `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	At       time.Time     `dynamodbav:"at" json:"at"`
+	Due      requests.Date `dynamodbav:"due" json:"due"`
+	Decision *Decision     `dynamodbav:"decision,omitempty" json:"decision,omitempty"`
+}
+
+// Wait is a workflow task waiting on a task token.
+type Wait struct {
+	// For is what it waits for: WaitVerification, WaitDecision,
+	// WaitReview, WaitAppeal or WaitAppealDecision.
+	For   string    `dynamodbav:"for" json:"for"`
+	Token string    `dynamodbav:"token" json:"-"`
+	Since time.Time `dynamodbav:"since" json:"since"`
+}
+
+// What a Wait waits for.
+const (
+	WaitVerification   = "verification"
+	WaitDecision       = "decision"
+	WaitReview         = "review"
+	WaitAppeal         = "appeal"
+	WaitAppealDecision = "appeal_decision"
+)
+
+// Result is what carrying a request out found and did: pointers and
+// counts, no personal data.
+type Result struct {
+	// RecordsKey is the records the search found (the exports bucket),
+	// HeldKey the ones held for review; Records and Held count them.
+	RecordsKey string `dynamodbav:"recordsKey,omitempty" json:"recordsKey,omitempty"`
+	HeldKey    string `dynamodbav:"heldKey,omitempty" json:"-"`
+	Records    int    `dynamodbav:"records" json:"records"`
+	// Review is the held rows, each with why and, once reviewed, the
+	// supervisor's choice.
+	Review []Held `dynamodbav:"review,omitempty" json:"review,omitempty"`
+	// Complete says the search saw every list; Coverage is what it saw
+	// (list keys and counts: the lists it could not read are named).
+	Complete bool               `dynamodbav:"complete" json:"complete"`
+	Coverage *indexing.Coverage `dynamodbav:"coverage,omitempty" json:"coverage,omitempty"`
+	ExportID string             `dynamodbav:"exportId,omitempty" json:"exportId,omitempty"`
+	JobID    string             `dynamodbav:"jobId,omitempty" json:"jobId,omitempty"`
+	// Suppressed counts the suppression entries an opt-out (or erasure)
+	// added.
+	Suppressed int `dynamodbav:"suppressed,omitempty" json:"suppressed,omitempty"`
+}
+
+// Held is one row held for a supervisor's review before anything is sent.
+type Held struct {
+	Ref    string `dynamodbav:"ref" json:"ref"`
+	Key    string `dynamodbav:"key" json:"key"`
+	Row    int64  `dynamodbav:"row" json:"row"`
+	Sheet  string `dynamodbav:"sheet,omitempty" json:"sheet,omitempty"`
+	Reason string `dynamodbav:"reason" json:"reason"`
+	// Include is the supervisor's choice; nil until reviewed.
+	Include *bool `dynamodbav:"include,omitempty" json:"include,omitempty"`
 }
 
 // Actor is who changes a request, as its audit trail names them.
@@ -104,7 +198,7 @@ func (s *Store) now() time.Time {
 }
 
 func (s *Store) itemOf(r Request) (map[string]ddbtypes.AttributeValue, error) {
-	return attributevalue.MarshalMap(item{PK: requestPrefix + r.ID, SK: requestSK, GSI1PK: statusPrefix + string(r.Status),
+	return marshal(item{PK: requestPrefix + r.ID, SK: requestSK, GSI1PK: statusPrefix + string(r.Status),
 		GSI1SK: r.Due.String() + "#" + r.ID, ExpiresAt: r.Received.Add(Retention).Unix(), Request: r})
 }
 
@@ -193,7 +287,7 @@ func (s *Store) Get(ctx context.Context, id string) (Request, error) {
 		return Request{}, fmt.Errorf("request %s: %w", id, veil.ErrNotFound)
 	}
 	var it item
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := unmarshal(out.Item, &it); err != nil {
 		return Request{}, fmt.Errorf("request %s: %w", id, err)
 	}
 	return it.Request, nil
@@ -273,7 +367,7 @@ func (s *Store) Queue(ctx context.Context, status requests.Status, limit int32, 
 	reqs := make([]Request, 0, len(out.Items))
 	for _, raw := range out.Items {
 		var it item
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshal(raw, &it); err != nil {
 			return nil, "", err
 		}
 		reqs = append(reqs, it.Request)
@@ -283,4 +377,15 @@ func (s *Store) Queue(ctx context.Context, status requests.Status, limit int32, 
 		token = encodeToken(out.LastEvaluatedKey)
 	}
 	return reqs, token, nil
+}
+
+// marshal and unmarshal write a request's kinds and dates by name
+// ("email", "2027-01-15"), never by their Go encoding: stored names are
+// never renamed, and a reordered constant must not change a stored kind.
+func marshal(v any) (map[string]ddbtypes.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.UseEncodingMarshalers = true })
+}
+
+func unmarshal(m map[string]ddbtypes.AttributeValue, v any) error {
+	return attributevalue.UnmarshalMapWithOptions(m, v, func(o *attributevalue.DecoderOptions) { o.UseEncodingUnmarshalers = true })
 }
