@@ -41,7 +41,7 @@ pdftotext:
 run: go-deps node-deps ## Run the local stack in the foreground (Ctrl-C stops it).
 	$(GO) run ./cmd/veil-local -root .
 
-token: ## Print a local dev token for ROLE (agent|supervisor|admin|auditor) as the last line.
+token: ## Print a local dev token for ROLE (agent|supervisor|admin|auditor|api) as the last line.
 	@$(GO) run ./cmd/veil token -role $(ROLE) -data .local
 
 test: deps pdftotext lint test-asl test-go ## Every test: gofmt, vet, ASL validation, go test -race.

@@ -17,7 +17,7 @@ import (
 func token(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	role := fs.String("role", "", "staff role: agent, supervisor, admin or auditor")
+	role := fs.String("role", "", "staff role: agent, supervisor, admin or auditor; api for an external system's client-credentials token")
 	data := fs.String("data", ".local", "the local stack's data directory")
 	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
 	subject := fs.String("sub", "", "subject (default dev-<role>)")
@@ -34,6 +34,16 @@ func token(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func issueToken(role, data, subject string, ttl time.Duration) (string, error) {
+	if role == string(auth.API) {
+		if subject == "" {
+			subject = "dev-api-client"
+		}
+		key, err := devauth.LoadKey(filepath.Join(data, "dev-token.key"))
+		if err != nil {
+			return "", err
+		}
+		return key.IssueClient(subject, []string{auth.RequestsScope}, ttl)
+	}
 	valid := false
 	for _, r := range auth.Roles {
 		valid = valid || string(r) == role

@@ -571,3 +571,51 @@ func PutRecords(ctx context.Context, files FileStore, id string, recs []search.R
 	key := ExportPrefix(id) + RecordsFile
 	return key, files.Put(ctx, key, id, "application/x-ndjson", bytes.NewReader(b.Bytes()), int64(b.Len()))
 }
+
+// FilterRecords rewrites the records at key (a RecordsFile under an
+// export's prefix, as PutRecords wrote it) keeping only those keep
+// accepts, each line as it was, and returns how many it kept. Filtering
+// again with the same keep changes nothing. A key outside the exports'
+// prefix, no records at key, or a line that is not a record is a
+// *veil.ValidationError; other errors are the bucket's.
+func FilterRecords(ctx context.Context, files FileStore, key string, keep func(search.Record) bool) (int, error) {
+	id := strings.TrimSuffix(strings.TrimPrefix(key, "exports/"), "/"+RecordsFile)
+	if id == "" || validID(id) != nil || key != ExportPrefix(id)+RecordsFile {
+		return 0, veil.Invalid("recordsKey", "not a records file of an export")
+	}
+	body, err := files.Open(ctx, key)
+	if err != nil {
+		if errors.Is(err, veil.ErrNotFound) {
+			return 0, veil.Invalid("recordsKey", "no records at that key in the exports bucket")
+		}
+		return 0, err
+	}
+	defer body.Close()
+	var out bytes.Buffer
+	kept, dropped := 0, 0
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), maxRecordLine)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var rec search.Record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return 0, veil.Invalid("records", "line %d is not a search record: %v", line, err)
+		}
+		if !keep(rec) {
+			dropped++
+			continue
+		}
+		kept++
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	if dropped == 0 {
+		return kept, nil // nothing to rewrite: a second pass is free
+	}
+	return kept, files.Put(ctx, key, id, "application/x-ndjson", bytes.NewReader(out.Bytes()), int64(out.Len()))
+}

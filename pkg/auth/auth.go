@@ -36,6 +36,14 @@ func FromIAM(arn string) (Caller, error) {
 	return Caller{Subject: arn, Roles: []Role{Dialer}}, nil
 }
 
+// API is an external system (a CRM, a ticketing system) that files
+// requests: a Cognito app client holding RequestsScope through the
+// client-credentials grant, never a group and never in Roles.
+const API Role = "api"
+
+// RequestsScope is the OAuth scope an API client files requests with.
+const RequestsScope = "veil/requests"
+
 // Roles lists every staff role.
 var Roles = []Role{Agent, Supervisor, Admin, Auditor}
 
@@ -58,6 +66,11 @@ func FromClaims(claims map[string]string) (Caller, error) {
 		return Caller{}, fmt.Errorf("claims without subject: %w", veil.ErrUnauthenticated)
 	}
 	c := Caller{Subject: sub}
+	for _, sc := range strings.Fields(strings.Trim(claims["scope"], "[]")) {
+		if sc == RequestsScope {
+			c.Roles = append(c.Roles, API)
+		}
+	}
 	for _, g := range ParseGroups(claims[GroupsClaim]) {
 		for _, r := range Roles {
 			if g == string(r) {

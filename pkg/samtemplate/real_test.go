@@ -62,9 +62,11 @@ func TestRealTemplateFunctions(t *testing.T) {
 	if len(routes) == 0 {
 		t.Fatal("Routes() is empty")
 	}
-	// The one public route is the download link, whose token is its
-	// credential.
-	public := map[string]bool{"GET /exports/{id}/{file}": true}
+	// The public routes: the download link, whose token is its
+	// credential, and the consumer's own request routes (the web form,
+	// the status token's, the codes').
+	public := map[string]bool{"GET /exports/{id}/{file}": true, "POST /requests": true, "GET /requests/{id}/status": true,
+		"POST /requests/{id}/verify": true, "POST /requests/{id}/resend": true, "POST /requests/{id}/appeal": true}
 	// The one IAM route is the dialer's suppression check.
 	iam := map[string]bool{"POST /dialer/suppression/check": true}
 	for _, rt := range routes {
@@ -113,7 +115,8 @@ func TestRealTemplateResolves(t *testing.T) {
 	}
 	// Empty by default on purpose: a deployment without a custom domain,
 	// and the built-in masking policy.
-	mayBeEmpty := map[string]bool{"PUBLIC_API_URL": true, "MASKING_POLICY": true}
+	mayBeEmpty := map[string]bool{"PUBLIC_API_URL": true, "MASKING_POLICY": true, "SUPERVISORS_EMAIL": true,
+		"COMPLIANCE_EMAIL": true, "VERIFICATION_POLICY": true, "JURISDICTION_OVERRIDES": true, "AGENT_INTAKE_OFF_CAMPAIGNS": true}
 	for _, f := range tpl.Functions() {
 		for name, v := range f.Environment {
 			if s, err := r.String(v); err != nil || (s == "" && !mayBeEmpty[name]) {

@@ -8,11 +8,14 @@ package search
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -739,4 +742,22 @@ func (s *Service) ReadRows(ctx context.Context, m indexing.Manifest, entries []i
 	m.Noncurrent = nil // nothing read here is repaired away
 	recs, _, _, err := s.readObject(ctx, m, current)
 	return recs, err
+}
+
+// Name returns the row's name fields joined in header order ("" when the
+// list has no name column or the row leaves it empty).
+func (r Record) Name() string { return r.name }
+
+// Ref returns a short reference to the row (its object version and
+// position, hashed): what a review names a row by without quoting it.
+func (r Record) Ref() string {
+	sum := sha256.Sum256([]byte(r.Bucket + "\x00" + r.Key + "\x00" + r.VersionID + "\x00" + r.Sheet + "\x00" + strconv.FormatInt(r.Row, 10)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// WithName returns r with its name fields set to name: for tests and
+// fakes, which cannot set the unexported name a search reads from a row.
+func (r Record) WithName(name string) Record {
+	r.name = name
+	return r
 }

@@ -4,10 +4,15 @@
 // errors the function returns on purpose (their type names are the
 // errorType the workflow's Catch matches). A test checks the ASL against
 // them, so a renamed field or error breaks the build, not an execution.
+//
+// The workflow passes its tasks the request's ID alone (each reads the
+// request from the Requests table): no identifier is ever Step Functions
+// state.
 package tasks
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/veil-privacy/veil/pkg/lambdafn/export"
 	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymize"
@@ -27,7 +32,9 @@ type Contract struct {
 	Errors []error
 }
 
-// Workflow is every Task state of the privacy-request workflow.
+// Workflow is the Task states of the privacy-request workflow that carry
+// the request out, each invoked with Parameters {"requestId"} alone; the
+// other Task states run a Step.
 var Workflow = []Contract{
 	{State: "Search", Function: "SearchFunction", Input: search.Input{}, Output: search.Output{},
 		Errors: []error{&veil.ValidationError{}}},
@@ -36,6 +43,29 @@ var Workflow = []Contract{
 	{State: "Pseudonymize", Function: "PseudonymizeFunction", Input: pseudonymize.Input{}, Output: pseudonymize.Output{},
 		Errors: []error{&veil.ValidationError{}, &pseudonymize.FailedError{}}},
 }
+
+// StepInput is what the workflow invokes IntakeFunction with for one of
+// its steps (acknowledge, remind, awaitDecision, complete, …): directly as
+// the Task's Parameters, or as the Payload of a
+// lambda:invoke.waitForTaskToken Task, which adds the token that resumes
+// it.
+type StepInput struct {
+	Step      string    `json:"step"`
+	RequestID string    `json:"requestId"`
+	At        time.Time `json:"at"`
+	TaskToken string    `json:"taskToken,omitempty"`
+	// Error is the error a failed task was caught with (the Fail step).
+	Error string `json:"error,omitempty"`
+}
+
+// Step is the contract of every Task state that runs a step in
+// IntakeFunction; State is empty (many states run one), Output nil (each
+// step answers its own shape).
+var Step = Contract{Function: "IntakeFunction", Input: StepInput{}}
+
+// WaitForTaskToken is the Resource of a Task state that invokes a function
+// with a task token and waits for it to be sent back.
+const WaitForTaskToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 // ErrorType is the errorType Lambda's Go runtime reports for err: its
 // type's name, a pointer's element's.

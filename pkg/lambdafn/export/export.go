@@ -1,12 +1,19 @@
 // Package export is ExportFunction, the privacy-request workflow's access
 // task: the records a search left in the exports bucket (or identifiers to
-// search for) in, the consumer's CSV, JSON and PDF export and its download
-// links out.
+// search for) in, the consumer's CSV, JSON and PDF export out.
+//
+// The workflow passes the request's ID alone: the function reads the
+// request's search result from the Requests table, drops from its records
+// the held rows a supervisor did not include, exports the rest and records
+// the export in the request. It answers the export without its links
+// (they are credentials: the workflow's next step mails them). Invoked
+// with a records key or identifiers instead, it answers the links too.
 package export
 
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -16,11 +23,14 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/search"
+	"github.com/veil-privacy/veil/pkg/requeststore"
+	fsearch "github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Input is the workflow's Export task input: the request, and the
-// pointer to its search's records with their coverage, or identifiers.
+// Input is the workflow's Export task input: the request alone (the
+// workflow's), or the request with the pointer to its search's records
+// and their coverage, or with identifiers.
 type Input struct {
 	RequestID    string    `json:"requestId"`
 	Requester    string    `json:"requester,omitempty"`
@@ -34,10 +44,17 @@ type Input struct {
 	Identifiers []search.Identifier `json:"identifiers,omitempty"`
 }
 
-// Output is the Export task's result.
+// onlyRequest reports whether in names the request and nothing else.
+func (in Input) onlyRequest() bool {
+	return in.RequestID != "" && in.Requester == "" && in.Jurisdiction == "" && in.Received.IsZero() &&
+		in.RecordsKey == "" && in.Coverage == nil && len(in.Identifiers) == 0
+}
+
+// Output is the Export task's result; Links is nil for the workflow's
+// request (links are credentials, never Step Functions state).
 type Output struct {
 	access.Export
-	Links access.Links `json:"links"`
+	Links *access.Links `json:"links,omitempty"`
 }
 
 // Exporter is the export the handler runs (access.Service).
@@ -50,11 +67,17 @@ type Exporter interface {
 type Handler struct {
 	exports Exporter
 	// base is PUBLIC_API_URL: where the links point.
-	base string
+	base     string
+	files    access.FileStore
+	requests search.Requests
 }
 
-// New returns a Handler whose links point at base.
-func New(x Exporter, base string) *Handler { return &Handler{exports: x, base: base} }
+// New returns a Handler whose links point at base, reading requests from
+// reqs and filtering their records in files (nil reqs: it takes records
+// keys and identifiers only).
+func New(x Exporter, base string, files access.FileStore, reqs search.Requests) *Handler {
+	return &Handler{exports: x, base: base, files: files, requests: reqs}
+}
 
 // Build is ExportFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
@@ -66,13 +89,17 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return New(svc, getenv("PUBLIC_API_URL")).Handle, nil
+	// AccessService required REQUESTS_TABLE.
+	return New(svc, getenv("PUBLIC_API_URL"), svc.Files, search.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))).Handle, nil
 }
 
 // Handle exports. It returns a *veil.ValidationError (unwrapped, so the
 // workflow's Catch matches its type name) for bad input; other errors are
 // worth a retry, and a retry writes the same export once.
 func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+	if in.onlyRequest() && h.requests != nil {
+		return h.request(ctx, in.RequestID)
+	}
 	if in.RequestID == "" {
 		return Output{}, veil.Invalid("requestId", "required")
 	}
@@ -95,11 +122,61 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	logExport(ctx, x)
+	return Output{Export: x, Links: &links}, nil
+}
+
+// request exports request id's search result, the held rows a supervisor
+// did not include left out.
+func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+	r, err := h.requests.Get(ctx, id)
+	if err != nil {
+		return Output{}, err
+	}
+	if r.Result == nil || r.Result.RecordsKey == "" {
+		return Output{}, veil.Invalid("result", "the request has no search result to export")
+	}
+	drop := map[string]bool{}
+	for _, held := range r.Result.Review {
+		if held.Include == nil || !*held.Include {
+			drop[held.Ref] = true
+		}
+	}
+	if len(drop) > 0 {
+		if _, err := access.FilterRecords(ctx, h.files, r.Result.RecordsKey, func(rec fsearch.Record) bool { return !drop[rec.Ref()] }); err != nil {
+			return Output{}, err
+		}
+	}
+	ai := access.Input{ID: r.ID, Requester: "workflow", Jurisdiction: r.Jurisdiction, Received: r.Received, RecordsKey: r.Result.RecordsKey}
+	if r.Result.Coverage != nil {
+		ai.Coverage = *r.Result.Coverage
+	}
+	x, err := h.exports.Export(ctx, ai)
+	if err != nil {
+		return Output{}, err
+	}
+	detail := map[string]string{"exportId": x.ID, "records": strconv.Itoa(x.Records)}
+	_, err = h.requests.Update(ctx, id, search.Workflow, "exported", detail, func(r *requeststore.Request) error {
+		if r.Result == nil {
+			return veil.Invalid("result", "the request has no search result to export")
+		}
+		res := *r.Result
+		res.ExportID = x.ID
+		r.Result = &res
+		return nil
+	})
+	if err != nil {
+		return Output{}, err
+	}
+	logExport(ctx, x)
+	return Output{Export: x}, nil
+}
+
+func logExport(ctx context.Context, x access.Export) {
 	requestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID
 	}
-	slog.InfoContext(ctx, "export", "requestId", requestID, "privacyRequest", in.RequestID, "records", x.Records,
+	slog.InfoContext(ctx, "export", "requestId", requestID, "privacyRequest", x.ID, "records", x.Records,
 		"files", len(x.Files), "complete", x.Coverage.Complete())
-	return Output{Export: x, Links: links}, nil
 }

@@ -28,7 +28,7 @@ func TestHandleSampleEvent(t *testing.T) {
 	var in Input
 	lambdafntest.Decode(t, "export/sfn-export-task.json", &in)
 	rec := &recordingExports{}
-	out, err := New(rec, "https://privacy.example.com").Handle(context.Background(), in)
+	out, err := New(rec, "https://privacy.example.com", nil, nil).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestHandleSampleEvent(t *testing.T) {
 
 func TestHandleSearchesIdentifiers(t *testing.T) {
 	rec := &recordingExports{}
-	_, err := New(rec, "").Handle(context.Background(), Input{RequestID: "r-1", Identifiers: []search.Identifier{{Kind: "email", Value: "a@example.com"}}})
+	_, err := New(rec, "", nil, nil).Handle(context.Background(), Input{RequestID: "r-1", Identifiers: []search.Identifier{{Kind: "email", Value: "a@example.com"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestHandleSearchesIdentifiers(t *testing.T) {
 		t.Fatalf("exported %+v, want the email searched for", rec.in)
 	}
 	for _, in := range []Input{{}, {RequestID: "r-1"}, {RequestID: "r-1", Identifiers: []search.Identifier{{Kind: "ssn", Value: "1"}}}} {
-		_, err := New(rec, "").Handle(context.Background(), in)
+		_, err := New(rec, "", nil, nil).Handle(context.Background(), in)
 		var ve *veil.ValidationError
 		if !errors.As(err, &ve) {
 			t.Fatalf("Handle(%+v) error = %v, want a validation error", in, err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -21,6 +22,8 @@ import (
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/otp"
+	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -74,6 +77,15 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
+	desk, err := lambdafn.RequestDesk(awsCfg, getenv, finder, exports)
+	if err != nil {
+		return nil, err
+	}
+	ivr := getenv("IVR_JURISDICTION")
+	if ivr == "" {
+		ivr = "CA"
+	}
+	h.WithDesk(desk, ivr)
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	return h.WithScrub(v[0], Reports{Manifests: indexstore.New(ddb, v[1]), Scrubs: &suppression.Reports{API: ddb, Table: v[1]}}).Handle, nil
 }
@@ -109,7 +121,23 @@ type Handler struct {
 	invoker     Invoker
 	leadsBucket string
 	scrub       ScrubReports
-	routes      map[string]route
+	desk        *requestflow.Service
+	// connectJurisdiction is the jurisdiction of an IVR filing whose flow
+	// names none.
+	connectJurisdiction string
+	routes              map[string]route
+}
+
+// WithDesk makes the handler file and steer privacy requests with desk
+// (the request routes, the workflow's steps and the IVR), and returns h.
+// An IVR filing whose flow names no jurisdiction is filed under
+// jurisdiction.
+func (h *Handler) WithDesk(desk *requestflow.Service, jurisdiction string) *Handler {
+	h.desk, h.connectJurisdiction = desk, jurisdiction
+	for k, r := range h.requestRoutes() {
+		h.routes[k] = r
+	}
+	return h
 }
 
 // New returns a Handler.
@@ -157,11 +185,18 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	var probe struct {
 		Name     string `json:"Name"`
 		RouteKey string `json:"routeKey"`
+		Step     string `json:"step"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
 	}
 	switch {
+	case probe.Step != "" && h.desk != nil:
+		s, err := decodeStep(raw)
+		if err != nil {
+			return nil, err
+		}
+		return h.HandleStep(ctx, s)
 	case probe.Name == "ContactFlowEvent":
 		var ev events.ConnectEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -188,6 +223,10 @@ func (h *Handler) HandleConnect(ctx context.Context, ev events.ConnectEvent) (ma
 	switch action {
 	case "ping":
 		return map[string]string{"status": "ok"}, nil
+	case "file_request":
+		if h.desk != nil {
+			return h.fileByPhone(ctx, ev)
+		}
 	}
 	return nil, veil.Invalid("Details.Parameters.action", "unsupported action")
 }
@@ -247,6 +286,10 @@ func Status(err error) int {
 		return http.StatusOK
 	case errors.As(err, &ve):
 		return http.StatusBadRequest
+	case errors.Is(err, requestflow.ErrRateLimited), errors.Is(err, otp.ErrTooSoon):
+		return http.StatusTooManyRequests
+	case errors.Is(err, otp.ErrLocked):
+		return http.StatusLocked
 	case errors.Is(err, veil.ErrUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.Is(err, veil.ErrForbidden):
@@ -287,16 +330,44 @@ func respond(requestID string, body any, err error) events.APIGatewayV2HTTPRespo
 			return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
 		}
 	}
+	if raw, ok := body.(rawBody); ok && err == nil {
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(raw)}
+	}
 	if err != nil {
 		msg := http.StatusText(status)
 		var ve *veil.ValidationError
 		if errors.As(err, &ve) {
 			msg = ve.Error()
 		}
+		switch {
+		case errors.Is(err, otp.ErrLocked):
+			msg = "too many wrong codes: this identifier can no longer be verified for this request"
+		case errors.Is(err, otp.ErrTooSoon):
+			msg = "a code was sent moments ago; wait before asking for another"
+		case status == http.StatusTooManyRequests || status == http.StatusConflict:
+			msg = err.Error() // says what to do, names no identifier
+		}
 		if status == http.StatusInternalServerError {
 			slog.Error("request failed", "requestId", requestID, "error", err)
 		}
-		body = map[string]any{"error": msg, "requestId": requestID}
+		out := map[string]any{"error": msg, "requestId": requestID}
+		var ves veil.ValidationErrors
+		if errors.As(err, &ves) {
+			list := make([]map[string]string, len(ves))
+			for i, e := range ves {
+				list[i] = map[string]string{"field": e.Field, "reason": e.Reason}
+			}
+			out["errors"] = list
+		}
+		var rl *requestflow.RateLimitedError
+		var soon *otp.TooSoonError
+		switch {
+		case errors.As(err, &rl):
+			headers["Retry-After"] = strconv.Itoa(int(rl.RetryAfter.Seconds() + 0.999))
+		case errors.As(err, &soon):
+			headers["Retry-After"] = strconv.Itoa(int(soon.RetryAfter.Seconds() + 0.999))
+		}
+		body = out
 	}
 	b, mErr := json.Marshal(body)
 	if mErr != nil {

@@ -1,9 +1,11 @@
 // Package pseudonymize is PseudonymizeFunction: it runs erasure and
 // correction jobs (pkg/erasure). IntakeFunction starts a staff action's job
-// and invokes the function with its ID, asynchronously; the
-// privacy-request workflow's Pseudonymize task invokes it with the request
-// and its identifiers, and the function starts (or finds again) the
-// request's job and runs it.
+// and invokes the function with its ID, asynchronously. The
+// privacy-request workflow's Pseudonymize task invokes it with the
+// request's ID alone: the function reads the request from the Requests
+// table, starts (or finds again) the request's erasure or correction of
+// the identifiers its requester proved, runs it and records the job in
+// the request. Invoked with a request and identifiers, it erases those.
 package pseudonymize
 
 import (
@@ -18,12 +20,16 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	lsearch "github.com/veil-privacy/veil/pkg/lambdafn/search"
+	"github.com/veil-privacy/veil/pkg/masking"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Input is what the function is invoked with: a job to run (JobID), or the
-// workflow's Pseudonymize task, a request with its identifiers (as the
-// Search task takes them) and what SearchFunction found.
+// Input is what the function is invoked with: a job to run (JobID), the
+// workflow's Pseudonymize task (RequestID alone), or a request with its
+// identifiers (as the Search task takes them) and what SearchFunction
+// found.
 type Input struct {
 	JobID        string               `json:"jobId,omitempty"`
 	RequestID    string               `json:"requestId,omitempty"`
@@ -51,8 +57,12 @@ type Jobs interface {
 	Run(ctx context.Context, id string) (erasure.Job, error)
 }
 
-// Handler runs jobs.
-type Handler struct{ Jobs Jobs }
+// Handler runs jobs; Requests (nil: no request mode) is where the
+// workflow's requests are read and their jobs recorded.
+type Handler struct {
+	Jobs     Jobs
+	Requests lsearch.Requests
+}
 
 // Build is PseudonymizeFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
@@ -64,13 +74,17 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return (&Handler{Jobs: svc}).Handle, nil
+	// ErasureService required REQUESTS_TABLE.
+	return (&Handler{Jobs: svc, Requests: lsearch.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))}).Handle, nil
 }
 
 // Handle runs the job in, starting a request's first. It returns a
 // *veil.ValidationError for bad input, a *FailedError for a job that ended
 // failed, other errors for failures worth a retry (the job resumes).
 func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+	if in.JobID == "" && in.RequestID != "" && len(in.Identifiers) == 0 && h.Requests != nil {
+		return h.request(ctx, in.RequestID)
+	}
 	id := in.JobID
 	if id == "" {
 		if in.RequestID == "" {
@@ -81,9 +95,8 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 			return Output{}, err
 		}
 		id = erasure.JobID(in.RequestID, erasure.Erasure)
-		_, err = h.Jobs.Start(ctx, id, erasure.Request{RequestID: in.RequestID, Requester: "workflow", Operation: erasure.Erasure,
-			Jurisdiction: in.Jurisdiction, Identifiers: ids})
-		if err != nil && !errors.Is(err, veil.ErrConflict) {
+		if err := h.start(ctx, id, erasure.Request{RequestID: in.RequestID, Requester: "workflow", Operation: erasure.Erasure,
+			Jurisdiction: in.Jurisdiction, Identifiers: ids}); err != nil {
 			return Output{}, err
 		}
 	}
@@ -94,6 +107,69 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 	if err != nil {
 		return Output{JobID: id, Status: j.Status}, err
 	}
+	return ended(ctx, j)
+}
+
+// start starts job id of r; a job already started is no error (a retry).
+func (h *Handler) start(ctx context.Context, id string, r erasure.Request) error {
+	if _, err := h.Jobs.Start(ctx, id, r); err != nil && !errors.Is(err, veil.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// request erases (or corrects) what request id's requester proved and
+// records the job in the request.
+func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+	r, err := h.Requests.Get(ctx, id)
+	if err != nil {
+		return Output{}, err
+	}
+	er := erasure.Request{RequestID: r.ID, Requester: "workflow", Jurisdiction: r.Jurisdiction}
+	action := ""
+	switch r.Type {
+	case requests.Delete:
+		er.Operation, action = erasure.Erasure, "erased"
+	case requests.Correct:
+		er.Operation, action = erasure.Correction, "corrected"
+		er.Correction = &masking.Correction{Set: r.Corrections}
+	default:
+		return Output{}, veil.Invalid("type", "only a delete or correct request is pseudonymized")
+	}
+	if er.Identifiers, err = lsearch.Proven(r); err != nil {
+		return Output{}, err
+	}
+	jobID := erasure.JobID(r.ID, er.Operation)
+	if err := h.start(ctx, jobID, er); err != nil {
+		return Output{}, err
+	}
+	j, err := h.Jobs.Run(ctx, jobID)
+	if err != nil {
+		return Output{JobID: jobID, Status: j.Status}, err
+	}
+	detail := map[string]string{"jobId": j.ID, "status": j.Status}
+	_, err = h.Requests.Update(ctx, id, lsearch.Workflow, action, detail, func(r *requeststore.Request) error {
+		res := requeststore.Result{}
+		if r.Result != nil {
+			res = *r.Result
+		}
+		res.JobID = j.ID
+		res.Complete = j.Status == erasure.StatusCompleted && (j.Coverage == nil || j.Coverage.Complete())
+		if j.Coverage != nil {
+			cov := *j.Coverage
+			res.Coverage = &cov
+		}
+		r.Result = &res
+		return nil
+	})
+	if err != nil {
+		return Output{JobID: j.ID, Status: j.Status}, err
+	}
+	return ended(ctx, j)
+}
+
+// ended answers job j as it ended: a *FailedError for a failed one.
+func ended(ctx context.Context, j erasure.Job) (Output, error) {
 	awsID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsID = lc.AwsRequestID

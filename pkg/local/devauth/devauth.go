@@ -69,6 +69,16 @@ func (k Key) Issue(subject string, groups []string, ttl time.Duration) (string, 
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(k))
 }
 
+// IssueClient returns an access token for an app client holding scopes,
+// shaped like a Cognito client-credentials token (no groups; the client
+// as subject and client_id), valid for ttl.
+func (k Key) IssueClient(clientID string, scopes []string, ttl time.Duration) (string, error) {
+	now := time.Now()
+	claims := jwt.MapClaims{"sub": clientID, "client_id": clientID, "iss": Issuer, "aud": Audience, "token_use": "access",
+		"scope": strings.Join(scopes, " "), "iat": now.Unix(), "exp": now.Add(ttl).Unix()}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(k))
+}
+
 // ErrInvalidToken is returned by Claims for a token that is missing,
 // malformed, expired or signed with another key.
 var ErrInvalidToken = errors.New("invalid token")

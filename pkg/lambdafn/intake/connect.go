@@ -1,0 +1,57 @@
+package intake
+
+// The toll-free IVR: an Amazon Connect contact flow files a request for
+// the caller's own number and speaks the answer back.
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/veil-privacy/veil/pkg/requestflow"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// fileByPhone files the request the caller chose: the caller's number
+// (Details.ContactData.CustomerEndpoint) is its phone, and the contact ID
+// its idempotency key, so a flow's retried invocation files once. It
+// answers a flat string map for the flow to speak: reference, message and
+// status ("filed", or "invalid" with a message the caller can act on).
+func (h *Handler) fileByPhone(ctx context.Context, ev events.ConnectEvent) (map[string]string, error) {
+	p := ev.Details.Parameters
+	phone := ""
+	if e := ev.Details.ContactData.CustomerEndpoint; strings.EqualFold(e.Type, "TELEPHONE_NUMBER") {
+		phone = e.Address
+	}
+	if phone == "" {
+		return map[string]string{"status": "invalid", "message": "We could not read the number you are calling from. Please use our web form."}, nil
+	}
+	jurisdiction := p["jurisdiction"]
+	if jurisdiction == "" {
+		jurisdiction = h.connectJurisdiction
+	}
+	f := requests.Filing{Type: p["requestType"], Jurisdiction: jurisdiction, Phones: []string{phone},
+		Declaration: strings.EqualFold(p["declaration"], "true")}
+	contact := ev.Details.ContactData.ContactID
+	rc, err := h.desk.File(ctx, f, requestflow.Filer{Channel: requests.IVR,
+		Actor: requeststore.Actor{Subject: "connect:" + contact, Role: "ivr", Source: "connect"}}, contact)
+	var ve *veil.ValidationError
+	if errors.As(err, &ve) {
+		slog.InfoContext(ctx, "ivr filing refused", "requestId", requestID(ctx), "contactId", contact, "field", ve.Field)
+		msg := "We could not file your request. Please use our web form or speak to an agent."
+		if ve.Field == "declaration" {
+			msg = "A request to know your information needs your declaration, under penalty of perjury, that you are the person calling. Please call again and confirm it, or use our web form."
+		}
+		return map[string]string{"status": "invalid", "message": msg}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"status": "filed", "reference": rc.Reference, "requestId": rc.ID, "dueAt": rc.DueAt,
+		"message": "Your request has been received. We will send a verification code by text message to the number you are calling from. Your reference is"}, nil
+}

@@ -1,0 +1,167 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
+	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
+	"github.com/veil-privacy/veil/pkg/requestflow"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/requeststore"
+)
+
+// TestIVRRequestAndLockout: the toll-free line files a deletion for the
+// caller's number through `aws lambda invoke` with the sample Connect
+// event; five wrong codes lock that number's challenge, and then even the
+// right code is refused.
+func TestIVRRequestAndLockout(t *testing.T) {
+	d := newDesk(t)
+	out := filepath.Join(t.TempDir(), "out.json")
+	stacktest.AWS(t, d.s, "lambda", "invoke", "--function-name", "IntakeFunction",
+		"--payload", "fileb://"+filepath.Join(stacktest.Root(t), "events", "intake", "connect-file-request.json"), out)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said map[string]string
+	if err := json.Unmarshal(b, &said); err != nil || said["status"] != "filed" || !strings.HasPrefix(said["reference"], "VR-") {
+		t.Fatalf("contact flow answer = %s, want filed with a reference", b)
+	}
+	id := said["requestId"]
+	r := d.waiting(id, requeststore.WaitVerification)
+	if r.Channel != requests.IVR || r.Type != requests.Delete || !slices.Equal(r.Phones, []string{"+14155550167"}) {
+		t.Fatalf("request = %+v, want an IVR deletion for the caller's number", r)
+	}
+	right := d.code("+14155550167")
+	wrong := "000000"
+	if right == wrong {
+		wrong = "111111"
+	}
+	for i := 1; i <= 5; i++ {
+		code, body := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"(415) 555-0167","code":"`+wrong+`"}`)
+		want := http.StatusBadRequest
+		if i == 5 {
+			want = http.StatusLocked
+		}
+		if code != want && !(i == 5 && code == http.StatusBadRequest) {
+			t.Fatalf("wrong code %d = %d %v, want %d", i, code, body, want)
+		}
+	}
+	if code, body := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550167","code":"`+right+`"}`); code != http.StatusLocked {
+		t.Fatalf("the right code after five wrong ones = %d %v, want 423", code, body)
+	}
+	if r, _ := d.store.Get(context.Background(), id); len(r.Proofs) != 0 || r.Status != requests.Verifying {
+		t.Fatalf("locked request = %+v, want verifying with no proof", r)
+	}
+}
+
+// TestAppeal: a Colorado deletion denied by a supervisor is appealed with
+// the status token and approved by an admin, then carried out; the
+// supervisor cannot decide the appeal.
+func TestAppeal(t *testing.T) {
+	d := newDesk(t)
+	d.leads("campaigns/spring/leads.csv", household)
+	id, token := file(t, d, auth.Agent, "/requests/agent", `{"type":"delete","jurisdiction":"CO","name":"Ana Lopez","emails":["ana@example.com"]}`)
+	d.waiting(id, requeststore.WaitVerification)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 {
+		t.Fatalf("verify = %d %v", code, out)
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"deny"}`); code != 400 {
+		t.Fatalf("deny without a reason = %d, want 400", code)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"deny","reason":"the lists are under a litigation hold"}`); code != 200 || out["status"] != "denied" {
+		t.Fatalf("deny = %d %v, want 200 denied", code, out)
+	}
+	d.waiting(id, requeststore.WaitAppeal)
+	mails := d.messages("ana@example.com")
+	if last := mails[len(mails)-1].Body; !strings.Contains(last, "litigation hold") || !strings.Contains(last, "appeal") {
+		t.Fatalf("denial notice = %q, want the reason and the appeal right", last)
+	}
+	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/appeal", "", `{"token":"wrong","reason":"I want it deleted"}`); code != 404 {
+		t.Fatalf("appeal with a wrong token = %d, want 404", code)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/appeal", "", `{"token":"`+token+`","reason":"I want it deleted"}`); code != 202 {
+		t.Fatalf("appeal = %d %v, want 202", code, out)
+	}
+	d.waiting(id, requeststore.WaitAppealDecision)
+	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 403 {
+		t.Fatalf("appeal decided by a supervisor = %d, want 403", code)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("appeal approved by an admin = %d %v, want 200", code, out)
+	}
+	r := d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
+	if r.Appeal == nil || r.Appeal.Decision == nil || r.Appeal.Decision.By != "dev-admin" || r.Result == nil || r.Result.JobID == "" {
+		t.Fatalf("request = %+v, want the admin's appeal decision and the erasure", r)
+	}
+	code, body := d.call(http.MethodGet, "/requests/"+id+"/audit", auth.Auditor, "")
+	evs, _ := body["events"].([]any)
+	if code != 200 || len(evs) < 8 {
+		t.Fatalf("audit = %d with %d events, want the whole trail", code, len(evs))
+	}
+}
+
+// TestRequestRoutesAuthorization: every request route, for every role and
+// for anonymous callers: refused (401 anonymous, 403 otherwise) exactly
+// when the route does not name the caller's role.
+func TestRequestRoutesAuthorization(t *testing.T) {
+	d := newDesk(t)
+	routes := intake.New(intake.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
+	callers := []auth.Role{"", auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor, auth.API}
+	n := 0
+	for key, roles := range routes {
+		method, path, _ := strings.Cut(key, " ")
+		if !strings.HasPrefix(path, "/requests") && !strings.HasPrefix(path, "/reports") {
+			continue
+		}
+		path = strings.ReplaceAll(path, "{id}", "no-such-request")
+		for _, c := range callers {
+			body := ""
+			if method == http.MethodPost {
+				body = "{}"
+			}
+			code, out := d.call(method, path, c, body)
+			allowed := len(roles) == 0 || slices.Contains(roles, c)
+			switch {
+			case allowed && (code == 401 || code == 403):
+				t.Errorf("%s as %q = %d %v, want it served", key, c, code, out)
+			case !allowed && c == "" && code != 401:
+				t.Errorf("%s anonymous = %d, want 401", key, code)
+			case !allowed && c != "" && code != 403:
+				t.Errorf("%s as %s = %d, want 403", key, c, code)
+			}
+			n++
+		}
+	}
+	if n < 14*len(callers) {
+		t.Fatalf("checked %d calls, want every request route for every caller", n)
+	}
+}
+
+// TestWebFormRateLimit: the anonymous web form answers 429, with
+// Retry-After, once one address has filed its hourly allowance.
+func TestWebFormRateLimit(t *testing.T) {
+	d := newDesk(t)
+	for i := 1; i <= 10; i++ {
+		if code, out := d.call(http.MethodPost, "/requests", "", `{"type":"opt_out","jurisdiction":"CA"}`); code != 400 {
+			t.Fatalf("filing %d = %d %v, want 400 (no identifier)", i, code, out)
+		}
+	}
+	code, out := d.call(http.MethodPost, "/requests", "", `{"type":"opt_out","jurisdiction":"CA","emails":["a@example.com"]}`)
+	if code != http.StatusTooManyRequests || !strings.Contains(out["error"].(string), "retry in") {
+		t.Fatalf("the 11th filing within the hour = %d %v, want 429", code, out)
+	}
+	// Staff filings are not the web form's.
+	if code, out := d.call(http.MethodPost, "/requests/agent", auth.Agent, `{"type":"opt_out","jurisdiction":"CA","emails":["a@example.com"]}`); code != 201 {
+		t.Fatalf("agent filing = %d %v, want 201", code, out)
+	}
+}
