@@ -76,6 +76,25 @@ type Request struct {
 	Identifiers []search.Identifier `json:"identifiers"`
 	// Correction is what a correction sets.
 	Correction *masking.Correction `json:"correction,omitempty"`
+	// Name is the requester's, for a privacy request: rows under another
+	// name (a household's shared landline) are left alone unless Include
+	// names them (search.Record.Ref, a supervisor's review). Empty: every
+	// row the identifiers match.
+	Name    string   `json:"name,omitempty"`
+	Include []string `json:"include,omitempty"`
+}
+
+// Touches reports whether a job of r edits rec: never a row matched only
+// on placeholder identifiers, which are nobody's, and, for a request with
+// a name, a row under another name only when a review included it.
+func (r Request) Touches(rec search.Record) bool {
+	if rec.PlaceholderOnly {
+		return false
+	}
+	if r.Name == "" || rec.Name() == "" || identifiers.FoldName(r.Name) == identifiers.FoldName(rec.Name()) {
+		return true
+	}
+	return slices.Contains(r.Include, rec.Ref())
 }
 
 // Job is one erasure or correction as it is recorded: no personal data.
@@ -323,7 +342,7 @@ func (s *Service) Preview(ctx context.Context, r Request) (Preview, error) {
 		return Preview{}, err
 	}
 	p := Preview{Operation: r.Operation, Strategy: strategy, Identifiers: ids, Objects: []PreviewObject{}, Coverage: res.Coverage}
-	for _, t := range targets(res) {
+	for _, t := range targets(res, r) {
 		o := PreviewObject{Bucket: t.bucket, Key: t.key, Noncurrent: append([]string{}, t.noncurrent...)}
 		if len(t.records) > 0 {
 			o.Version, o.Rows = t.version, int64(len(t.records))
@@ -409,8 +428,8 @@ func (s *Service) Run(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return j, err
 	}
-	for _, t := range targets(res) {
-		o, err := s.object(ctx, ed, r.Identifiers, t)
+	for _, t := range targets(res, r) {
+		o, err := s.object(ctx, ed, r, t)
 		if err != nil {
 			var ee *rewrite.EditError
 			if errors.As(err, &ee) || errors.Is(err, rewrite.ErrUnsupportedEncoding) || errors.Is(err, errHeaderMoved) || errors.Is(err, errUnreadable) {
@@ -427,7 +446,7 @@ func (s *Service) Run(ctx context.Context, id string) (Job, error) {
 	// Suppressed whatever the verification finds: the consumer asked
 	// for it, and a later upload of them is scrubbed.
 	if r.Operation == Erasure && s.Suppression != nil {
-		n, err := s.suppress(ctx, r, j.ID)
+		n, err := s.suppress(ctx, r, j.ID, s.shared(r, res))
 		if err != nil {
 			return j, err
 		}
@@ -514,9 +533,9 @@ type target struct {
 	manifest *indexing.Manifest
 }
 
-// targets groups a search's answer by object, in key order. Rows matched
-// only on placeholder identifiers are left alone: they are nobody's.
-func targets(res search.Result) []*target {
+// targets groups a search's answer by object, in key order: the rows r
+// touches (Request.Touches).
+func targets(res search.Result, r Request) []*target {
 	by := map[[2]string]*target{}
 	get := func(bucket, key string) *target {
 		t, ok := by[[2]string{bucket, key}]
@@ -526,13 +545,13 @@ func targets(res search.Result) []*target {
 		}
 		return t
 	}
-	for _, r := range res.Records {
-		if r.PlaceholderOnly {
+	for _, rec := range res.Records {
+		if !r.Touches(rec) {
 			continue
 		}
-		t := get(r.Bucket, r.Key)
-		t.version = r.VersionID
-		t.records = append(t.records, r)
+		t := get(rec.Bucket, rec.Key)
+		t.version = rec.VersionID
+		t.records = append(t.records, rec)
 	}
 	for _, n := range res.Noncurrent {
 		t := get(n.Bucket, n.Key)
@@ -562,7 +581,7 @@ var errHeaderMoved = errors.New("the list's header is not where the index found 
 // object edits one object: its current version's rows, written back as a
 // new version conditionally on the version read (redone on the newer one
 // after a race), then purges every version that held them.
-func (s *Service) object(ctx context.Context, ed editor, ids []search.Identifier, t *target) (certificate.Object, error) {
+func (s *Service) object(ctx context.Context, ed editor, r Request, t *target) (certificate.Object, error) {
 	o := certificate.Object{Bucket: t.bucket, Key: t.key, VersionsPurged: []string{}}
 	purge := slices.Clone(t.noncurrent)
 	for race := 0; len(t.records) > 0; race++ {
@@ -582,9 +601,10 @@ func (s *Service) object(ctx context.Context, ed editor, ids []search.Identifier
 			if !exists {
 				break
 			}
-			if t.records, t.manifest, err = s.scan(ctx, ids, t.bucket, t.key); err != nil {
+			if t.records, t.manifest, err = s.scan(ctx, r.Identifiers, t.bucket, t.key); err != nil {
 				return o, err
 			}
+			t.records = slices.DeleteFunc(t.records, func(rec search.Record) bool { return !r.Touches(rec) })
 			if len(t.records) > 0 {
 				t.version = t.records[0].VersionID
 			}
@@ -795,21 +815,61 @@ func totals(objs []certificate.Object) certificate.Totals {
 }
 
 // suppress puts r's identifiers on the suppression list, action mask,
-// origin the request (or the job).
-func (s *Service) suppress(ctx context.Context, r Request, jobID string) (int, error) {
+// origin the request (or the job). An identifier shared with rows the job
+// left alone (shared[i], a household's landline) is flagged instead:
+// masking it would scrub the other person's rows from every later upload.
+func (s *Service) suppress(ctx context.Context, r Request, jobID string, shared map[int]bool) (int, error) {
 	origin := "erasure:" + jobID
 	if r.RequestID != "" {
 		origin = "request:" + r.RequestID
 	}
 	var entries []suppression.Entry
-	for _, id := range r.Identifiers {
-		es, err := s.Hasher.Entries(id.Kind, id.Value, suppression.Mask, origin, "", s.now())
+	for i, id := range r.Identifiers {
+		action, reason := suppression.Mask, ""
+		if shared[i] {
+			action, reason = suppression.Flag, "shared with rows under another name"
+		}
+		es, err := s.Hasher.Entries(id.Kind, id.Value, action, origin, reason, s.now())
 		if err != nil {
 			return 0, err
 		}
 		entries = append(entries, es...)
 	}
 	return s.Suppression.Add(ctx, entries)
+}
+
+// shared returns which of r's identifiers a row the job leaves alone
+// (under another name, not included) holds, by the column the index
+// classed as that identifier's kind.
+func (s *Service) shared(r Request, res search.Result) map[int]bool {
+	out := map[int]bool{}
+	n, err := identifiers.NewNormalizer(s.Region)
+	if err != nil {
+		return out
+	}
+	for _, rec := range res.Records {
+		if rec.PlaceholderOnly || r.Touches(rec) {
+			continue
+		}
+		for c, v := range rec.Values {
+			if c >= len(rec.Kinds) {
+				break
+			}
+			for i, id := range r.Identifiers {
+				if rec.Kinds[c] != id.Kind.String() {
+					continue
+				}
+				for _, part := range identifiers.SplitValues(id.Kind, v) {
+					a, err1 := n.Normalize(id.Kind, part)
+					b, err2 := n.Normalize(id.Kind, id.Value)
+					if err1 == nil && err2 == nil && a == b {
+						out[i] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (s *Service) now() time.Time {

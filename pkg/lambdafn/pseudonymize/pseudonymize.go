@@ -125,7 +125,16 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
-	er := erasure.Request{RequestID: r.ID, Requester: "workflow", Jurisdiction: r.Jurisdiction}
+	// Rows under another name than the requester's are left alone unless
+	// the supervisor's review included them.
+	er := erasure.Request{RequestID: r.ID, Requester: "workflow", Jurisdiction: r.Jurisdiction, Name: r.Name}
+	if r.Result != nil {
+		for _, h := range r.Result.Review {
+			if h.Include != nil && *h.Include {
+				er.Include = append(er.Include, h.Ref)
+			}
+		}
+	}
 	action := ""
 	switch r.Type {
 	case requests.Delete:

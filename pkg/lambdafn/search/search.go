@@ -28,6 +28,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -218,15 +219,23 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	// An erasure never touches a placeholder-only row, so only an answer
+	// holds those for review.
 	var held []requeststore.Held
 	for _, rec := range res.Records {
-		if reason := HoldReason(r.Name, rec); reason != "" {
-			held = append(held, requeststore.Held{Ref: rec.Ref(), Key: rec.Key, Row: rec.Row, Sheet: rec.Sheet, Reason: reason})
+		reason := HoldReason(r.Name, rec)
+		if reason == "" || (r.Type != requests.Access && rec.PlaceholderOnly) {
+			continue
 		}
+		held = append(held, requeststore.Held{Ref: rec.Ref(), Key: rec.Key, Row: rec.Row, Sheet: rec.Sheet, Reason: reason})
 	}
-	key, err := access.PutRecords(ctx, h.files, id, res.Records)
-	if err != nil {
-		return Output{}, err
+	// Only an answer needs the rows themselves: a copy of the rows an
+	// erasure is about to mask would outlive the erasure.
+	key := ""
+	if r.Type == requests.Access {
+		if key, err = access.PutRecords(ctx, h.files, id, res.Records); err != nil {
+			return Output{}, err
+		}
 	}
 	out := Output{RequestID: id, RecordsKey: key, Records: len(res.Records) - len(held), Held: len(held), Stale: len(res.Stale),
 		Coverage: res.Coverage}

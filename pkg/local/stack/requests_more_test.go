@@ -3,12 +3,17 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
@@ -164,4 +169,133 @@ func TestWebFormRateLimit(t *testing.T) {
 	if code, out := d.call(http.MethodPost, "/requests/agent", auth.Agent, `{"type":"opt_out","jurisdiction":"CA","emails":["a@example.com"]}`); code != 201 {
 		t.Fatalf("agent filing = %d %v, want 201", code, out)
 	}
+}
+
+// TestDeletionSparesHousehold: an authorized agent files a deletion; the
+// consumer proves the shared landline and their email. The household row
+// under another name is held, excluded, and left as it was; the
+// consumer's row is masked, no copy of it stays in the exports bucket,
+// and every status change was published.
+func TestDeletionSparesHousehold(t *testing.T) {
+	d := newDesk(t)
+	d.leads("campaigns/spring/leads.csv", household)
+	id, _ := file(t, d, "", "/requests", `{"type":"delete","jurisdiction":"CA","name":"Ana Lopez","emails":["ana@example.com"],
+		"phones":["415-555-0101"],"authorizedAgent":{"name":"Carla Ruiz","email":"carla@agents.example","relationship":"attorney"}}`)
+	d.waiting(id, requeststore.WaitVerification)
+	if len(d.messages("carla@agents.example")) == 0 || codeRE.MatchString(d.messages("carla@agents.example")[0].Body) {
+		t.Fatal("the authorized agent got no acknowledgement, or got a code that belongs to the consumer")
+	}
+	for _, who := range []string{"ana@example.com", "+14155550101"} {
+		if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+who+`","code":"`+d.code(who)+`"}`); code != 200 {
+			t.Fatalf("verify = %d %v", code, out)
+		}
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("approve = %d %v", code, out)
+	}
+	r := d.waiting(id, requeststore.WaitReview)
+	if r.Result == nil || len(r.Result.Review) != 1 || r.Result.Review[0].Reason != "different_name" || r.Result.RecordsKey != "" {
+		t.Fatalf("search result = %+v, want the household row held and no records file", r.Result)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"no-such-row":true}}`); code != 400 {
+		t.Fatalf("review of an unknown row = %d %v, want 400", code, out)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
+		t.Fatalf("review = %d %v", code, out)
+	}
+	d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
+	obj, err := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String(d.s.Names["LeadsBucket"]), Key: aws.String("campaigns/spring/leads.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(obj.Body)
+	if !strings.Contains(string(b), "Ben Lopez,(415) 555-0101,ben@example.com,C-200") || strings.Contains(string(b), "ana@example.com") {
+		t.Fatalf("list after the erasure:\n%s\nwant Ben's row as it was and Ana's masked", b)
+	}
+	if !strings.Contains(string(b), "Ana Lopez,(415) 555-0199,,C-300") {
+		t.Fatalf("list after the erasure:\n%s\nwant the row of the number Ana never proved left alone", b)
+	}
+	// The event of a status goes out just after the status is written.
+	want := []string{"received", "verifying", "awaiting_decision", "processing", "completed"}
+	var statuses []string
+	d.until(id, "published every status", func(requeststore.Request) bool {
+		statuses = nil
+		for _, m := range d.messages(d.s.Names["RequestEvents"]) {
+			var ev struct{ RequestID, Status string }
+			if json.Unmarshal([]byte(m.Body), &ev) == nil && ev.RequestID == id {
+				statuses = append(statuses, ev.Status)
+			}
+		}
+		return len(statuses) >= len(want)
+	})
+	// Files in one millisecond sort by their random suffix: compare sets.
+	slices.SortFunc(statuses, func(a, b string) int { return slices.Index(want, a) - slices.Index(want, b) })
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("published statuses = %v, want %v", statuses, want)
+	}
+}
+
+// TestUnverifiedAndOptOut: a deletion nobody verifies is closed on day 10
+// and becomes an opt-out; an opt-out needs no code and ends on the
+// do-not-contact list once approved. A repeated filing with the same
+// Idempotency-Key is the first one.
+func TestUnverifiedAndOptOut(t *testing.T) {
+	d := newDesk(t)
+	id, _ := file(t, d, "", "/requests", `{"type":"delete","jurisdiction":"VA","emails":["zoe@example.com"]}`)
+	r := d.waiting(id, requeststore.WaitVerification)
+	d.advanceTo(r.Received.AddDate(0, 0, 10).Add(-time.Minute))
+	if r, _ = d.store.Get(context.Background(), id); r.Status != requests.Verifying {
+		t.Fatalf("status a minute before day 10 = %s, want verifying", r.Status)
+	}
+	d.advanceTo(r.Received.AddDate(0, 0, 10).Add(time.Minute))
+	r = d.until(id, "closed unverified", func(r requeststore.Request) bool { return r.Status == requests.ClosedUnverified })
+	d.mailed(id, "zoe@example.com", "treated it as a request to opt out")
+	check := func(email string) bool {
+		code, out := d.call(http.MethodPost, "/suppression/check", auth.Agent, `{"emails":["`+email+`"]}`)
+		if code != 200 {
+			t.Fatalf("suppression check = %d %v", code, out)
+		}
+		b, _ := json.Marshal(out)
+		return strings.Contains(string(b), "do-not-contact")
+	}
+	if !check("zoe@example.com") {
+		t.Fatal("the unverified deletion's email is not on the do-not-contact list")
+	}
+
+	body := `{"type":"opt_out","jurisdiction":"CA","phones":["212-555-0147"]}`
+	code, first := rawFile(t, d, "key-1", body)
+	again, second := rawFile(t, d, "key-1", body)
+	if code != 201 || again != 200 || first["id"] != second["id"] || first["statusToken"] != second["statusToken"] {
+		t.Fatalf("filings with one Idempotency-Key = %d %v, %d %v; want the first request twice", code, first, again, second)
+	}
+	oid := first["id"].(string)
+	d.waiting(oid, requeststore.WaitDecision) // nothing to verify
+	if code, out := d.call(http.MethodPost, "/requests/"+oid+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("approve = %d %v", code, out)
+	}
+	r = d.until(oid, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
+	if r.Result == nil || r.Result.Suppressed == 0 {
+		t.Fatalf("opt-out result = %+v, want suppression entries", r.Result)
+	}
+	code, out := d.call(http.MethodPost, "/suppression/check", auth.Agent, `{"phones":["(212) 555-0147"]}`)
+	if b, _ := json.Marshal(out); code != 200 || !strings.Contains(string(b), "do-not-contact") {
+		t.Fatalf("suppression check of the opted-out phone = %d %s", code, b)
+	}
+}
+
+// rawFile files body on the web form with an Idempotency-Key.
+func rawFile(t *testing.T, d *desk, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, d.s.APIURL+"/requests", strings.NewReader(body))
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }
