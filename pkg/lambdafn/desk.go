@@ -125,7 +125,7 @@ func RequestDesk(awsCfg aws.Config, getenv func(string) string, finder *search.S
 		Suppressions: suppression.New(ddb, v[1]),
 		Hasher:       hasher,
 		Downloads:    downloads{exports: exports, base: getenv("PUBLIC_API_URL")},
-		Limiter:      &ratelimit.Limiter{API: ddb, Table: v[0], Limit: limit, Window: time.Hour},
+		Limiter:      &ratelimit.Limiter{API: ddb, Table: v[0], Limit: limit, Window: time.Hour, Secret: derive(finder.Secret, "rate-limit")},
 	}, nil
 }
 

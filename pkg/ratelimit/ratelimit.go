@@ -10,6 +10,7 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -55,6 +56,9 @@ type Limiter struct {
 	Limit  int
 	Window time.Duration
 	Now    func() time.Time
+	// Secret keys the hash the table holds in place of a key. Without
+	// one, an IPv4 address's plain SHA-256 is undone by trying all 2^32.
+	Secret []byte
 }
 
 // Decision is the answer to one call. RetryAfter is how long until the
@@ -67,10 +71,15 @@ type Decision struct {
 }
 
 // hashKey returns the form of key the table holds: the first 32 hex
-// digits of its SHA-256.
-func hashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:16])
+// digits of its HMAC-SHA256 under secret (its SHA-256 without one).
+func hashKey(secret []byte, key string) string {
+	if len(secret) == 0 {
+		sum := sha256.Sum256([]byte(key))
+		return hex.EncodeToString(sum[:16])
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // Allow counts one call by key in the current window and says whether it
@@ -94,7 +103,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	w := int64(l.Window / time.Second)
 	start := t.Unix() - mod(t.Unix(), w)
 	end := time.Unix(start+w, 0)
-	pk, sk := keyPrefix+hashKey(key), windowPrefix+strconv.FormatInt(start, 10)
+	pk, sk := keyPrefix+hashKey(l.Secret, key), windowPrefix+strconv.FormatInt(start, 10)
 	update := expression.Add(expression.Name(hitsAttr), expression.Value(1)).
 		Set(expression.Name(ttlAttr), expression.Value(end.Add(ttlGrace).Unix()))
 	expr, err := expression.NewBuilder().WithUpdate(update).Build()

@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -228,5 +229,40 @@ func TestLimiterErrors(t *testing.T) {
 	d, err := l.Allow(context.Background(), addr)
 	if err == nil || d.Allowed || !strings.Contains(err.Error(), "throttled") || strings.Contains(err.Error(), addr) {
 		t.Fatalf("Allow = %+v, %v; want the update's error, without the address", d, err)
+	}
+}
+
+// recording answers every UpdateItem and keeps the last key written.
+type recording struct{ pk string }
+
+func (r *recording) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	r.pk = in.Key["PK"].(*types.AttributeValueMemberS).Value
+	return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{"hits": &types.AttributeValueMemberN{Value: "1"}}}, nil
+}
+
+// TestLimiterSecret: with a secret the table holds the address's HMAC,
+// which trying every address does not undo without the secret.
+func TestLimiterSecret(t *testing.T) {
+	plain := sha256.Sum256([]byte(addr))
+	m := hmac.New(sha256.New, []byte("deployment secret"))
+	m.Write([]byte(addr))
+	for _, tc := range []struct {
+		name   string
+		secret []byte
+		want   string
+	}{
+		{"no secret", nil, "RATE#" + hex.EncodeToString(plain[:16])},
+		{"secret", []byte("deployment secret"), "RATE#" + hex.EncodeToString(m.Sum(nil)[:16])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &recording{}
+			l := &ratelimit.Limiter{API: api, Table: "veil-requests", Limit: 1, Window: time.Minute, Secret: tc.secret}
+			if _, err := l.Allow(context.Background(), addr); err != nil {
+				t.Fatal(err)
+			}
+			if api.pk != tc.want {
+				t.Fatalf("PK = %s, want %s", api.pk, tc.want)
+			}
+		})
 	}
 }

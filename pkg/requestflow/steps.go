@@ -269,8 +269,9 @@ func (s *Service) at(d requests.Date) time.Time {
 // Remind sends whatever reminders are due at `at` for request id (or its
 // appeal): one at each ReminderOffsets day before the due date, an
 // escalation to the compliance contact on the due date, and a daily
-// reminder once it has passed. It returns when the next is due. A retry
-// sends nothing twice: each reminder is marked on the request as it goes.
+// reminder once it has passed. It returns when the next is due. Each
+// reminder is marked on the request once sent, so a later wake does not
+// send it again.
 func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule, error) {
 	r, err := s.Store.Get(ctx, id)
 	if err != nil {
@@ -320,7 +321,12 @@ func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule
 		later(s.at(today))
 	}
 	if len(send) > 0 {
-		r, err = s.update(ctx, id, workflow, "reminded", map[string]string{"sent": joinMarkers(send)}, func(r *requeststore.Request) error {
+		// Sent, then marked: a failure between the two sends again on the
+		// retry, rather than never.
+		if err := s.sendReminders(ctx, r, send, escalated, due, today); err != nil {
+			return Schedule{}, err
+		}
+		_, err = s.update(ctx, id, workflow, "reminded", map[string]string{"sent": joinMarkers(send)}, func(r *requeststore.Request) error {
 			for _, m := range send {
 				if !slices.Contains(r.Reminded, m) {
 					r.Reminded = append(r.Reminded, m)
@@ -332,9 +338,6 @@ func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule
 			return nil
 		})
 		if err != nil {
-			return Schedule{}, err
-		}
-		if err := s.sendReminders(ctx, r, send, escalated, due, today); err != nil {
 			return Schedule{}, err
 		}
 	}

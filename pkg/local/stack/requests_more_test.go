@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -283,6 +284,35 @@ func TestUnverifiedAndOptOut(t *testing.T) {
 	if b, _ := json.Marshal(out); code != 200 || !strings.Contains(string(b), "do-not-contact") {
 		t.Fatalf("suppression check of the opted-out phone = %d %s", code, b)
 	}
+	// The §7102 figures of the year: the unverifiable deletion counts as
+	// denied, the opt-out as complied with, both answered on their day.
+	year := requests.DateOf(r.Received, d.zone).Year
+	if code, _ := d.call(http.MethodGet, fmt.Sprintf("/reports/metrics?year=%d", year), auth.Supervisor, ""); code != 403 {
+		t.Fatalf("metrics as supervisor = %d, want 403", code)
+	}
+	code, out = d.call(http.MethodGet, fmt.Sprintf("/reports/metrics?year=%d", year), auth.Auditor, "")
+	got := map[string]string{}
+	types, _ := out["types"].([]any)
+	for _, ty := range types {
+		m := ty.(map[string]any)
+		got[m["type"].(string)] = fmt.Sprint(m["received"], "/", m["compliedWholeOrPart"], "/", m["denied"], "/", m["open"])
+	}
+	if code != 200 || got["delete"] != "1/0/1/0" || got["opt_out"] != "1/1/0/0" || got["access"] != "0/0/0/0" {
+		t.Fatalf("metrics = %d %v, want delete 1 received 1 denied, opt_out 1 received 1 complied", code, got)
+	}
+	csvCode, csv := rawCall(t, d.s, http.MethodGet, fmt.Sprintf("/reports/metrics?year=%d&format=csv", year), "Bearer "+auditorToken(t, d), "")
+	if csvCode != 200 || !strings.HasPrefix(string(csv), "type,label,received") {
+		t.Fatalf("metrics CSV = %d %q", csvCode, csv)
+	}
+}
+
+func auditorToken(t *testing.T, d *desk) string {
+	t.Helper()
+	tok, err := d.s.TokenKey.Issue("dev-auditor", []string{string(auth.Auditor)}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // rawFile files body on the web form with an Idempotency-Key.
@@ -298,4 +328,41 @@ func rawFile(t *testing.T, d *desk, key, body string) (int, map[string]any) {
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// TestProcessingFailure: a task that fails after its retries (the
+// records gone from the exports bucket before the export) marks the
+// request failed for an operator, and the execution fails visibly.
+func TestProcessingFailure(t *testing.T) {
+	d := newDesk(t)
+	d.leads("campaigns/spring/leads.csv", household)
+	id, _ := file(t, d, auth.Agent, "/requests/agent", `{"type":"access","jurisdiction":"CA","name":"Ana Lopez","declaration":true,
+		"emails":["ana@example.com"],"phones":["415-555-0101"]}`)
+	d.waiting(id, requeststore.WaitVerification)
+	for _, who := range []string{"ana@example.com", "+14155550101"} {
+		if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+who+`","code":"`+d.code(who)+`"}`); code != 200 {
+			t.Fatalf("verify = %d %v", code, out)
+		}
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("approve = %d %v", code, out)
+	}
+	r := d.waiting(id, requeststore.WaitReview)
+	stacktest.AWS(t, d.s, "s3", "rm", "s3://"+d.s.Names["ExportsBucket"]+"/"+r.Result.RecordsKey)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
+		t.Fatalf("review = %d %v", code, out)
+	}
+	d.until(id, "failed", func(r requeststore.Request) bool { return r.Status == requests.Failed })
+	arn := strings.Replace(d.s.Names["PrivacyRequestStateMachine"], ":stateMachine:", ":execution:", 1) + ":" + id
+	waitStopped(t, d.s, arn)
+	var desc struct{ Status, Error string }
+	_ = json.Unmarshal([]byte(stacktest.AWS(t, d.s, "stepfunctions", "describe-execution", "--execution-arn", arn)), &desc)
+	if desc.Status != "FAILED" || desc.Error != "RequestFailed" {
+		t.Fatalf("execution = %+v, want FAILED RequestFailed", desc)
+	}
+	code, out := d.call(http.MethodGet, "/requests?status=failed", auth.Auditor, "")
+	if list, _ := out["requests"].([]any); code != 200 || len(list) != 1 {
+		t.Fatalf("queue of failed requests = %d %v, want this one", code, out)
+	}
 }
