@@ -114,6 +114,15 @@ func TestAppeal(t *testing.T) {
 	if code != 200 || len(evs) < 8 {
 		t.Fatalf("audit = %d with %d events, want the whole trail", code, len(evs))
 	}
+	csvCode, csv := rawCall(t, d.s, http.MethodGet, "/requests/"+id+"/audit?format=csv", "Bearer "+auditorToken(t, d), "")
+	if csvCode != 200 || !strings.HasPrefix(string(csv), "seq,time,requestId") || !strings.Contains(string(csv), ",appealed,denied,appealed,") {
+		t.Fatalf("audit CSV = %d\n%s\nwant the trail with the appeal", csvCode, csv)
+	}
+	csvCode, csv = rawCall(t, d.s, http.MethodGet, "/requests?status=completed&format=csv", "Bearer "+auditorToken(t, d), "")
+	if csvCode != 200 || !strings.Contains(string(csv), id+","+r.Reference+",delete,CO,agent,completed,") || strings.Contains(string(csv), "ana@") {
+		t.Fatalf("queue CSV = %d\n%s\nwant the request's row and no identifier", csvCode, csv)
+	}
+	noIdentifierInHistory(t, d, id, "ana@example.com", "Ana", "litigation")
 }
 
 // TestRequestRoutesAuthorization: every request route, for every role and
@@ -365,4 +374,69 @@ func TestProcessingFailure(t *testing.T) {
 	if list, _ := out["requests"].([]any); code != 200 || len(list) != 1 {
 		t.Fatalf("queue of failed requests = %d %v, want this one", code, out)
 	}
+}
+
+// TestCorrection: a correction of the email proves the phone, since a
+// proof by the value being corrected does not count; approved, the
+// consumer's row gets the new email and the household row keeps its own.
+func TestCorrection(t *testing.T) {
+	d := newDesk(t)
+	d.leads("campaigns/spring/leads.csv", household)
+	id, _ := file(t, d, "", "/requests", `{"type":"correct","jurisdiction":"CA","name":"Ana Lopez","emails":["ana@example.com"],
+		"phones":["415-555-0101"],"corrections":{"email":"ana.lopez@example.com"}}`)
+	d.waiting(id, requeststore.WaitVerification)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 || out["policyMet"] != false {
+		t.Fatalf("verify by the email being corrected = %d %v, want 200 and the policy not met", code, out)
+	}
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550101","code":"`+d.code("+14155550101")+`"}`); code != 200 || out["policyMet"] != true {
+		t.Fatalf("verify by phone = %d %v, want the policy met", code, out)
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("approve = %d %v", code, out)
+	}
+	r := d.waiting(id, requeststore.WaitReview)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
+		t.Fatalf("review = %d %v", code, out)
+	}
+	d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
+	obj, err := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String(d.s.Names["LeadsBucket"]), Key: aws.String("campaigns/spring/leads.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(obj.Body)
+	if !strings.Contains(string(b), "Ana Lopez,(415) 555-0101,ana.lopez@example.com,C-100") ||
+		!strings.Contains(string(b), "Ben Lopez,(415) 555-0101,ben@example.com,C-200") {
+		t.Fatalf("list after the correction:\n%s\nwant Ana's email corrected and Ben's row as it was", b)
+	}
+	noIdentifierInHistory(t, d, id, "ana@example.com", "ana.lopez", "Ana", "5550101")
+}
+
+// TestIVRDeletionCompletes: a caller's deletion, verified by the code the
+// number received, is carried out like any other.
+func TestIVRDeletionCompletes(t *testing.T) {
+	d := newDesk(t)
+	d.leads("campaigns/spring/leads.csv", "Name,Phone\r\nLee Park,(415) 555-0167\r\n")
+	out := filepath.Join(t.TempDir(), "out.json")
+	stacktest.AWS(t, d.s, "lambda", "invoke", "--function-name", "IntakeFunction",
+		"--payload", "fileb://"+filepath.Join(stacktest.Root(t), "events", "intake", "connect-file-request.json"), out)
+	b, _ := os.ReadFile(out)
+	var said map[string]string
+	_ = json.Unmarshal(b, &said)
+	id := said["requestId"]
+	d.waiting(id, requeststore.WaitVerification)
+	if code, body := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550167","code":"`+d.code("+14155550167")+`"}`); code != 200 {
+		t.Fatalf("verify = %d %v", code, body)
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, body := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
+		t.Fatalf("approve = %d %v", code, body)
+	}
+	r := d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
+	if r.Channel != requests.IVR || r.Result == nil || r.Result.JobID == "" {
+		t.Fatalf("request = %+v, want an IVR request erased", r)
+	}
+	d.mailed(id, "+14155550167", "deleted")
+	noIdentifierInHistory(t, d, id, "5550167", "Lee")
 }
