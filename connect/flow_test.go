@@ -173,17 +173,25 @@ func TestFlowInvokes(t *testing.T) {
 // by character; a refusal speaks the function's message.
 func TestFlowMenu(t *testing.T) {
 	f, byID := load(t)
+	// The menu is the first input the caller gives; an access request asks
+	// a second time, for the declaration under penalty of perjury.
 	var menu *action
 	for _, a := range f.Actions {
 		if a.Type == "GetParticipantInput" {
-			if menu != nil {
-				t.Fatalf("two menus: %s and %s", menu.Identifier, a.Identifier)
-			}
 			menu = &a
+			break
 		}
 	}
 	if menu == nil {
 		t.Fatal("no GetParticipantInput menu")
+	}
+	pressed := func(a action, digit string) string {
+		for _, c := range a.Transitions.Conditions {
+			if c.Condition.Operator == "Equals" && slices.Equal(c.Condition.Operands, []string{digit}) {
+				return c.NextAction
+			}
+		}
+		return ""
 	}
 	for i, want := range requestTypes {
 		digit := fmt.Sprint(i + 1)
@@ -199,9 +207,17 @@ func TestFlowMenu(t *testing.T) {
 			}
 			// Follow the success path (Set contact attributes and the like)
 			// to the first invocation.
+			declared := false
 			for steps := 0; byID[id].Type != "InvokeLambdaFunction"; steps++ {
 				if steps > len(f.Actions) || byID[id].Transitions.NextAction == "" {
 					t.Fatalf("pressing %s never reaches a Lambda invocation", digit)
+				}
+				if a := byID[id]; a.Type == "GetParticipantInput" {
+					if !strings.Contains(a.str(t, "Text"), "penalty of perjury") || pressed(a, "1") == "" {
+						t.Fatalf("%s asks %q; the only second question is the declaration, confirmed by pressing 1", a.Identifier, a.str(t, "Text"))
+					}
+					declared, id = true, pressed(a, "1")
+					continue
 				}
 				id = byID[id].Transitions.NextAction
 			}
@@ -210,6 +226,11 @@ func TestFlowMenu(t *testing.T) {
 			_ = json.Unmarshal(inv.Parameters["LambdaInvocationAttributes"], &attrs)
 			if attrs["requestType"] != want {
 				t.Fatalf("pressing %s files %q, want %q", digit, attrs["requestType"], want)
+			}
+			// Access needs the caller's declaration (CCPA regulations
+			// §7062); the flow passes it only once the caller gave it.
+			if (want == "access") != declared || (attrs["declaration"] == "true") != declared {
+				t.Fatalf("pressing %s: declaration asked %v, passed %q; want both for access only", digit, declared, attrs["declaration"])
 			}
 			// IntakeFunction answers status "filed" with a reference, or
 			// "invalid" with a message saying why; the flow checks which.
