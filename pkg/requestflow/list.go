@@ -7,7 +7,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/veil-privacy/veil/pkg/reports"
 	"github.com/veil-privacy/veil/pkg/requests"
@@ -128,6 +127,3 @@ func (s *Service) DaysLeft(r requeststore.Request) int {
 
 // Today is the business's date now.
 func (s *Service) Today() requests.Date { return s.today() }
-
-// Zone is the business's time zone.
-func (s *Service) ZoneOf() *time.Location { return s.zone() }

@@ -204,20 +204,8 @@ func (h *Handler) review(ctx context.Context, c auth.Caller, req events.APIGatew
 	return h.staffView(r), nil
 }
 
-// StaffView is a request as staff read it: everything, times in RFC 3339.
-type StaffView struct {
-	requeststore.Request
-	ReceivedAt   string `json:"receivedAt"`
-	DueAt        string `json:"dueAt"`
-	DaysLeft     int    `json:"daysLeft"`
-	Verification struct {
-		Proofs    []requests.Proof `json:"proofs"`
-		PolicyMet bool             `json:"policyMet"`
-		Missing   string           `json:"missing,omitempty"`
-	} `json:"verification"`
-	Waiting string `json:"waitingFor,omitempty"`
-}
-
+// staffView is a request as staff read it: everything, times in RFC
+// 3339, its verification state against the policy and its result.
 func (h *Handler) staffView(r requeststore.Request) map[string]any {
 	v := map[string]any{
 		"id": r.ID, "reference": r.Reference, "type": r.Type, "jurisdiction": r.Jurisdiction, "channel": r.Channel,
