@@ -46,6 +46,13 @@ func TestIVRRequestAndLockout(t *testing.T) {
 	if r.Channel != requests.IVR || r.Type != requests.Delete || !slices.Equal(r.Phones, []string{"+14155550167"}) {
 		t.Fatalf("request = %+v, want an IVR deletion for the caller's number", r)
 	}
+	// The code went moments ago: a resend now is too soon.
+	if code, body := d.call(http.MethodPost, "/requests/"+id+"/resend", "", `{"identifier":"+14155550167"}`); code != http.StatusTooManyRequests {
+		t.Fatalf("resend at once = %d %v, want 429", code, body)
+	}
+	if code, body := d.call(http.MethodPost, "/requests/"+id+"/resend", "", `{"identifier":"+14155550199"}`); code != http.StatusBadRequest {
+		t.Fatalf("resend to a number the request does not name = %d %v, want 400", code, body)
+	}
 	right := d.code("+14155550167")
 	wrong := "000000"
 	if right == wrong {
