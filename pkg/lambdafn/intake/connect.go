@@ -23,20 +23,10 @@ import (
 // answers a flat string map for the flow to speak: reference, message and
 // status ("filed", or "invalid" with a message the caller can act on).
 func (h *Handler) fileByPhone(ctx context.Context, ev events.ConnectEvent) (map[string]string, error) {
-	p := ev.Details.Parameters
-	phone := ""
-	if e := ev.Details.ContactData.CustomerEndpoint; strings.EqualFold(e.Type, "TELEPHONE_NUMBER") {
-		phone = e.Address
-	}
-	if phone == "" {
+	f, ok := connectFiling(ev, h.connectJurisdiction)
+	if !ok {
 		return map[string]string{"status": "invalid", "message": "We could not read the number you are calling from. Please use our web form."}, nil
 	}
-	jurisdiction := p["jurisdiction"]
-	if jurisdiction == "" {
-		jurisdiction = h.connectJurisdiction
-	}
-	f := requests.Filing{Type: p["requestType"], Jurisdiction: jurisdiction, Phones: []string{phone},
-		Declaration: strings.EqualFold(p["declaration"], "true")}
 	contact := ev.Details.ContactData.ContactID
 	rc, err := h.desk.File(ctx, f, requestflow.Filer{Channel: requests.IVR,
 		Actor: requeststore.Actor{Subject: "connect:" + contact, Role: "ivr", Source: "connect"}}, contact)
@@ -54,4 +44,21 @@ func (h *Handler) fileByPhone(ctx context.Context, ev events.ConnectEvent) (map[
 	}
 	return map[string]string{"status": "filed", "reference": rc.Reference, "requestId": rc.ID, "dueAt": rc.DueAt,
 		"message": "Your request has been received. We will send a verification code by text message to the number you are calling from. Your reference is"}, nil
+}
+
+// connectFiling is the filing a contact-flow event makes: the caller's
+// number as its phone, the flow's requestType, jurisdiction (else
+// jurisdiction) and declaration. It is false when the contact has no
+// telephone number to file for.
+func connectFiling(ev events.ConnectEvent, jurisdiction string) (requests.Filing, bool) {
+	p := ev.Details.Parameters
+	e := ev.Details.ContactData.CustomerEndpoint
+	if !strings.EqualFold(e.Type, "TELEPHONE_NUMBER") || strings.TrimSpace(e.Address) == "" {
+		return requests.Filing{}, false
+	}
+	if j := p["jurisdiction"]; j != "" {
+		jurisdiction = j
+	}
+	return requests.Filing{Type: p["requestType"], Jurisdiction: jurisdiction, Phones: []string{e.Address},
+		Declaration: strings.EqualFold(p["declaration"], "true")}, true
 }
