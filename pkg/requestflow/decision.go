@@ -173,12 +173,12 @@ func (s *Service) decideAppeal(ctx context.Context, cur requeststore.Request, by
 	if cur.Decision != nil && cur.Decision.By == by.Subject {
 		return requeststore.Request{}, fmt.Errorf("an appeal is decided by someone other than the first decision's maker: %w", veil.ErrForbidden)
 	}
-	if decision == Extend {
-		return requeststore.Request{}, veil.Invalid("decision", "an appeal is approved or denied")
-	}
 	j, err := s.jurisdiction(cur)
 	if err != nil {
 		return requeststore.Request{}, err
+	}
+	if decision == Extend {
+		return s.extendAppeal(ctx, cur.ID, by, j, reason)
 	}
 	var token string
 	r, err := s.update(ctx, cur.ID, by, "appeal_decided", map[string]string{"decision": decision}, func(r *requeststore.Request) error {
@@ -208,6 +208,33 @@ func (s *Service) decideAppeal(ctx context.Context, cur requeststore.Request, by
 		}
 	}
 	return r, s.resume(ctx, token, decision)
+}
+
+// extendAppeal takes the appeal extension the law allows (Colorado's and
+// Minnesota's 60 days), once, before the appeal's due date, and tells the
+// consumer why.
+func (s *Service) extendAppeal(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, reason string) (requeststore.Request, error) {
+	today := s.today()
+	r, err := s.update(ctx, id, by, "appeal_extended", map[string]string{"reason": reason}, func(r *requeststore.Request) error {
+		switch {
+		case r.Status != requests.Appealed || r.Appeal == nil:
+			return fmt.Errorf("request %s is %s: %w", id, r.Status, veil.ErrConflict)
+		case r.Appeal.Extended:
+			return fmt.Errorf("the appeal of request %s was extended once already: %w", id, veil.ErrConflict)
+		case today.After(r.Appeal.Due):
+			return fmt.Errorf("the appeal of request %s is past its due date: %w", id, veil.ErrConflict)
+		case j.AppealExtension.IsZero():
+			return fmt.Errorf("the law of %s allows an appeal no extension: %w", j.Code, veil.ErrConflict)
+		}
+		r.Appeal.Due, r.Appeal.Extended, r.Appeal.ExtendReason = j.AppealExtension.From(r.Appeal.Due), true, reason
+		return nil
+	})
+	if err != nil {
+		return requeststore.Request{}, err
+	}
+	return r, s.tell(ctx, r, notice{Subject: "Your appeal of privacy request " + r.Reference + " needs more time",
+		Body: fmt.Sprintf("We need more time to decide your appeal of request %s. Reason: %s. We will decide it by %s.",
+			r.Reference, strings.TrimSuffix(reason, "."), r.Appeal.Due)})
 }
 
 // Review records a supervisor's choice for held rows (ref → include).

@@ -93,10 +93,14 @@ type Decision struct {
 
 // Appeal is a consumer's appeal of a denied request.
 type Appeal struct {
-	Reason   string        `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
-	At       time.Time     `dynamodbav:"at" json:"at"`
-	Due      requests.Date `dynamodbav:"due" json:"due"`
-	Decision *Decision     `dynamodbav:"decision,omitempty" json:"decision,omitempty"`
+	Reason string        `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	At     time.Time     `dynamodbav:"at" json:"at"`
+	Due    requests.Date `dynamodbav:"due" json:"due"`
+	// Extended is set once the law's appeal extension was taken
+	// (Colorado's and Minnesota's 60 days), ExtendReason why.
+	Extended     bool      `dynamodbav:"extended,omitempty" json:"extended,omitempty"`
+	ExtendReason string    `dynamodbav:"extendReason,omitempty" json:"extendReason,omitempty"`
+	Decision     *Decision `dynamodbav:"decision,omitempty" json:"decision,omitempty"`
 }
 
 // Wait is a workflow task waiting on a task token.

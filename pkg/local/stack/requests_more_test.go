@@ -109,6 +109,19 @@ func TestAppeal(t *testing.T) {
 	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 403 {
 		t.Fatalf("appeal decided by a supervisor = %d, want 403", code)
 	}
+	// Colorado allows an appeal 45 days, and 60 more once, with notice.
+	before, _ := d.store.Get(context.Background(), id)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"extend","reason":"the archive must be restored"}`); code != 200 {
+		t.Fatalf("appeal extended = %d %v, want 200", code, out)
+	}
+	after, _ := d.store.Get(context.Background(), id)
+	if after.Appeal.Due != before.Appeal.Due.AddDays(60) || !after.Appeal.Extended {
+		t.Fatalf("appeal due %s → %s, want 60 days later", before.Appeal.Due, after.Appeal.Due)
+	}
+	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"extend","reason":"again"}`); code != 409 {
+		t.Fatalf("a second appeal extension = %d, want 409", code)
+	}
+	d.mailed(id, "ana@example.com", "decide your appeal")
 	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"approve"}`); code != 200 {
 		t.Fatalf("appeal approved by an admin = %d %v, want 200", code, out)
 	}
