@@ -340,17 +340,32 @@ func (s *Service) CheckToken(ctx context.Context, id, token string) (requeststor
 	return r, nil
 }
 
-// Get returns request id for staff.
-func (s *Service) Get(ctx context.Context, id string) (requeststore.Request, error) {
-	return s.Store.Get(ctx, id)
+// Get returns request id for staff, and records that by read it: a
+// request holds the consumer's identifiers, and who saw them is part of
+// its trail.
+func (s *Service) Get(ctx context.Context, id string, by requeststore.Actor) (requeststore.Request, error) {
+	r, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return requeststore.Request{}, err
+	}
+	return r, s.readBy(ctx, id, by, "viewed")
 }
 
-// Audit returns request id's audit trail.
-func (s *Service) Audit(ctx context.Context, id string) ([]audit.Event, error) {
+// Audit returns request id's audit trail, and records that by read it.
+func (s *Service) Audit(ctx context.Context, id string, by requeststore.Actor) ([]audit.Event, error) {
 	if _, err := s.Store.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	return s.Store.Audit.Events(ctx, id)
+	evs, err := s.Store.Audit.Events(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return evs, s.readBy(ctx, id, by, "audit_read")
+}
+
+func (s *Service) readBy(ctx context.Context, id string, by requeststore.Actor, action string) error {
+	_, err := s.Store.Audit.Append(ctx, audit.Event{RequestID: id, At: s.now(), Actor: by.Subject, Role: by.Role, Source: by.Source, Action: action})
+	return err
 }
 
 // jurisdiction returns r's jurisdiction from the configured table.

@@ -234,8 +234,8 @@ func (h *Handler) staffView(r requeststore.Request) map[string]any {
 	return v
 }
 
-func (h *Handler) getRequest(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
-	r, err := h.desk.Get(ctx, req.PathParameters["id"])
+func (h *Handler) getRequest(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	r, err := h.desk.Get(ctx, req.PathParameters["id"], actor(c, "console"))
 	if err != nil {
 		return nil, err
 	}
@@ -313,8 +313,8 @@ func csvReply(name, text, next string) reply {
 // rawBody is a reply body sent as it is, not as JSON.
 type rawBody string
 
-func (h *Handler) requestAudit(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
-	evs, err := h.desk.Audit(ctx, req.PathParameters["id"])
+func (h *Handler) requestAudit(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	evs, err := h.desk.Audit(ctx, req.PathParameters["id"], actor(c, "console"))
 	if err != nil {
 		return nil, err
 	}

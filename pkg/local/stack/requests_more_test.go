@@ -138,6 +138,9 @@ func TestAppeal(t *testing.T) {
 	if csvCode != 200 || !strings.HasPrefix(string(csv), "seq,time,requestId") || !strings.Contains(string(csv), ",appealed,denied,appealed,") {
 		t.Fatalf("audit CSV = %d\n%s\nwant the trail with the appeal", csvCode, csv)
 	}
+	if !strings.Contains(string(csv), ",dev-auditor,auditor,console,audit_read,") {
+		t.Fatalf("audit CSV:\n%s\nwant the auditor's first read of the trail in it", csv)
+	}
 	csvCode, csv = rawCall(t, d.s, http.MethodGet, "/requests?status=completed&format=csv", "Bearer "+auditorToken(t, d), "")
 	if csvCode != 200 || !strings.Contains(string(csv), id+","+r.Reference+",delete,CO,agent,completed,") || strings.Contains(string(csv), "ana@") {
 		t.Fatalf("queue CSV = %d\n%s\nwant the request's row and no identifier", csvCode, csv)
