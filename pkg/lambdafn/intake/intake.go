@@ -77,7 +77,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	desk, err := lambdafn.RequestDesk(awsCfg, getenv, finder, exports)
+	desk, err := requestDesk(awsCfg, getenv, finder, exports)
 	if err != nil {
 		return nil, err
 	}

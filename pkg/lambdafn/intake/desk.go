@@ -1,4 +1,7 @@
-package lambdafn
+package intake
+
+// IntakeFunction alone files and steers requests: the desk, its mail,
+// events and workflow clients are linked into no other function.
 
 import (
 	"context"
@@ -21,6 +24,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/busevents"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/notify"
 	"github.com/veil-privacy/veil/pkg/otp"
 	"github.com/veil-privacy/veil/pkg/ratelimit"
@@ -32,10 +36,10 @@ import (
 	"github.com/veil-privacy/veil/pkg/workflowrun"
 )
 
-// RequestStore builds the Requests table's store (REQUESTS_TABLE) with its
-// audit trail. It returns *MissingError for an unset variable.
-func RequestStore(awsCfg aws.Config, getenv func(string) string) (*requeststore.Store, error) {
-	v, err := Require(getenv, "REQUESTS_TABLE")
+// requestStore builds the Requests table's store (REQUESTS_TABLE) with its
+// audit trail. It returns *lambdafn.MissingError for an unset variable.
+func requestStore(awsCfg aws.Config, getenv func(string) string) (*requeststore.Store, error) {
+	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE")
 	if err != nil {
 		return nil, err
 	}
@@ -51,22 +55,22 @@ func derive(secret []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// RequestDesk builds the request desk IntakeFunction files and steers
+// requestDesk builds the request desk IntakeFunction files and steers
 // requests with, from REQUESTS_TABLE, INDEX_TABLE, STATE_MACHINE_ARN,
 // PUBLIC_API_URL, NOTIFY_FROM, EVENT_BUS_NAME, and the policy variables
 // JURISDICTION_OVERRIDES, VERIFICATION_POLICY, BUSINESS_TIME_ZONE,
 // REMINDER_DAYS, SUPERVISORS_EMAIL, COMPLIANCE_EMAIL,
 // AGENT_INTAKE_OFF_CAMPAIGNS and WEB_FILINGS_PER_HOUR. finder is the
 // search (its keyring keys codes and suppression entries), exports the
-// access service (the links an answer mails). It returns *MissingError
+// access service (the links an answer mails). It returns *lambdafn.MissingError
 // for an unset variable and a *veil.ValidationError naming a bad policy
 // variable.
-func RequestDesk(awsCfg aws.Config, getenv func(string) string, finder *search.Service, exports *access.Service) (*requestflow.Service, error) {
-	v, err := Require(getenv, "REQUESTS_TABLE", "INDEX_TABLE", "STATE_MACHINE_ARN")
+func requestDesk(awsCfg aws.Config, getenv func(string) string, finder *search.Service, exports *access.Service) (*requestflow.Service, error) {
+	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE", "INDEX_TABLE", "STATE_MACHINE_ARN")
 	if err != nil {
 		return nil, err
 	}
-	store, err := RequestStore(awsCfg, getenv)
+	store, err := requestStore(awsCfg, getenv)
 	if err != nil {
 		return nil, err
 	}
