@@ -463,3 +463,36 @@ func TestIVRDeletionCompletes(t *testing.T) {
 	d.mailed(id, "+14155550167", "deleted")
 	noIdentifierInHistory(t, d, id, "5550167", "Lee")
 }
+
+// TestAppealDeadline: an appeal nobody decides is reminded before its own
+// due date (Colorado: 45 days from the appeal) and escalates on it.
+func TestAppealDeadline(t *testing.T) {
+	d := newDesk(t)
+	id, token := file(t, d, "", "/requests", `{"type":"delete","jurisdiction":"CO","emails":["kim@example.com"]}`)
+	d.waiting(id, requeststore.WaitVerification)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"kim@example.com","code":"`+d.code("kim@example.com")+`"}`); code != 200 {
+		t.Fatalf("verify = %d %v", code, out)
+	}
+	d.waiting(id, requeststore.WaitDecision)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"deny","reason":"not our data"}`); code != 200 {
+		t.Fatalf("deny = %d %v", code, out)
+	}
+	d.waiting(id, requeststore.WaitAppeal)
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/appeal", "", `{"token":"`+token+`"}`); code != 202 {
+		t.Fatalf("appeal = %d %v", code, out)
+	}
+	r := d.waiting(id, requeststore.WaitAppealDecision)
+	due := r.Appeal.Due
+	if want := requests.DateOf(r.Appeal.At, d.zone).AddDays(45); due != want {
+		t.Fatalf("appeal due %s, want %s (Colorado: 45 days)", due, want)
+	}
+	r = d.advance(id, requeststore.WaitAppealDecision, d.reminderAt(due).Add(-time.Minute))
+	want := []string{"appeal:reminder:" + due.AddDays(-14).String(), "appeal:reminder:" + due.AddDays(-7).String(), "appeal:reminder:" + due.AddDays(-2).String()}
+	if !slices.Equal(r.Reminded, want) {
+		t.Fatalf("reminded before the appeal's due date = %v, want %v", r.Reminded, want)
+	}
+	r = d.advance(id, requeststore.WaitAppealDecision, d.reminderAt(due).Add(time.Minute))
+	if !slices.Contains(r.Reminded, "appeal:escalated:"+due.String()) || r.Status != requests.Appealed {
+		t.Fatalf("reminded on the appeal's due date = %v (%s), want the escalation, still appealed", r.Reminded, r.Status)
+	}
+}
