@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,32 +16,25 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/busevents"
 	"github.com/veil-privacy/veil/pkg/local/outbox"
+	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 )
 
-// sent returns the outbox message files in dir that are not yet in seen,
-// and adds them to it.
-func sent(t *testing.T, dir string, seen map[string]bool) []outbox.Message {
+// sent returns the stack's outbox messages not yet in seen, and adds
+// them to it.
+func sent(t *testing.T, s *stack.Stack, seen map[string]bool) []outbox.Message {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	all, err := s.Outbox.Messages()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []outbox.Message
-	for _, n := range names {
-		if seen[n] {
-			continue
+	for _, m := range all {
+		if !seen[m.File] {
+			seen[m.File] = true
+			m.File = ""
+			out = append(out, m)
 		}
-		seen[n] = true
-		b, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m outbox.Message
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		out = append(out, m)
 	}
 	return out
 }
@@ -57,7 +48,6 @@ type received struct {
 func TestPublishOnLocalStack(t *testing.T) {
 	opts := stacktest.Options(t)
 	s := stacktest.Start(t, opts)
-	dir := filepath.Join(opts.DataDir, "outbox") // where the stack puts its outbox
 	api := eventbridge.NewFromConfig(s.AWS)
 	ctx := context.Background()
 	seen := map[string]bool{}
@@ -101,7 +91,7 @@ func TestPublishOnLocalStack(t *testing.T) {
 					t.Fatalf("error = %q, want no detail in it", err)
 				}
 			}
-			got := sent(t, dir, seen)
+			got := sent(t, s, seen)
 			if len(got) != len(tc.want) {
 				t.Fatalf("outbox received %d events, want %d", len(got), len(tc.want))
 			}

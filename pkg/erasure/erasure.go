@@ -847,22 +847,21 @@ func (s *Service) shared(r Request, res search.Result) map[int]bool {
 	if err != nil {
 		return out
 	}
+	want := make([]string, len(r.Identifiers)) // "" when it does not normalize
+	for i, id := range r.Identifiers {
+		want[i], _ = n.Normalize(id.Kind, id.Value)
+	}
 	for _, rec := range res.Records {
 		if rec.PlaceholderOnly || r.Touches(rec) {
 			continue
 		}
-		for c, v := range rec.Values {
-			if c >= len(rec.Kinds) {
-				break
-			}
+		for c, v := range rec.Values[:min(len(rec.Values), len(rec.Kinds))] {
 			for i, id := range r.Identifiers {
-				if rec.Kinds[c] != id.Kind.String() {
+				if want[i] == "" || out[i] || rec.Kinds[c] != id.Kind.String() {
 					continue
 				}
 				for _, part := range identifiers.SplitValues(id.Kind, v) {
-					a, err1 := n.Normalize(id.Kind, part)
-					b, err2 := n.Normalize(id.Kind, id.Value)
-					if err1 == nil && err2 == nil && a == b {
+					if got, err := n.Normalize(id.Kind, part); err == nil && got == want[i] {
 						out[i] = true
 					}
 				}

@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/masking"
 	"github.com/veil-privacy/veil/pkg/objectstore"
+	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
 )
@@ -137,4 +139,11 @@ func ErasureService(awsCfg aws.Config, getenv func(string) string, finder *searc
 		Region:      finder.Region,
 		Policy:      policy,
 	}, nil
+}
+
+// RequestStore is the Requests table's store, with its audit trail, that
+// IntakeFunction and the workflow's tasks read and change requests with.
+func RequestStore(awsCfg aws.Config, table string) *requeststore.Store {
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	return &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}}
 }

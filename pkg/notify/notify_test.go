@@ -4,10 +4,7 @@ package notify_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,34 +14,26 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/veil-privacy/veil/pkg/local/outbox"
+	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/notify"
 )
 
-// sent returns the outbox message files in dir that are not yet in seen,
-// and adds them to it.
-func sent(t *testing.T, dir string, seen map[string]bool) []outbox.Message {
+// sent returns the stack's outbox messages not yet in seen, and adds
+// them to it.
+func sent(t *testing.T, s *stack.Stack, seen map[string]bool) []outbox.Message {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	all, err := s.Outbox.Messages()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []outbox.Message
-	for _, n := range names {
-		if seen[n] {
-			continue
+	for _, m := range all {
+		if !seen[m.File] {
+			seen[m.File] = true
+			m.SentAt, m.File = m.SentAt.UTC().Truncate(0), ""
+			out = append(out, m)
 		}
-		seen[n] = true
-		b, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m outbox.Message
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		m.SentAt = m.SentAt.UTC().Truncate(0)
-		out = append(out, m)
 	}
 	return out
 }
@@ -52,7 +41,6 @@ func sent(t *testing.T, dir string, seen map[string]bool) []outbox.Message {
 func TestSenderOnLocalStack(t *testing.T) {
 	opts := stacktest.Options(t)
 	s := stacktest.Start(t, opts)
-	dir := filepath.Join(opts.DataDir, "outbox") // where the stack puts its outbox
 	sender := &notify.Sender{Email: sesv2.NewFromConfig(s.AWS), SMS: sns.NewFromConfig(s.AWS), From: "privacy@example.com"}
 	var n notify.Notifier = sender
 	ctx := context.Background()
@@ -79,7 +67,7 @@ func TestSenderOnLocalStack(t *testing.T) {
 			if err := tc.send(ctx, tc.m); err != nil {
 				t.Fatalf("send error = %v", err)
 			}
-			got := sent(t, dir, seen)
+			got := sent(t, s, seen)
 			if len(got) != 1 {
 				t.Fatalf("outbox received %d messages, want 1", len(got))
 			}

@@ -58,10 +58,23 @@ func (s *Service) Decide(ctx context.Context, id string, by requeststore.Actor, 
 	if decision == Extend {
 		return s.extend(ctx, id, by, j, reason)
 	}
+	return s.settle(ctx, id, by, j, decision, reason, false)
+}
+
+// settle records an approval or a denial, of a request awaiting its
+// decision or (appeal) of its appeal, and resumes the workflow's wait for
+// it. An approval needs the verification policy met; a denial closes the
+// request and tells the consumer why (and, for an appeal, where to
+// complain).
+func (s *Service) settle(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, decision, reason string, appeal bool) (requeststore.Request, error) {
+	action, want, wait := "decided", requests.AwaitingDecision, requeststore.WaitDecision
+	if appeal {
+		action, want, wait = "appeal_decided", requests.Appealed, requeststore.WaitAppealDecision
+	}
 	var token string
-	r, err := s.update(ctx, id, by, "decided", map[string]string{"decision": decision}, func(r *requeststore.Request) error {
-		if r.Status != requests.AwaitingDecision {
-			return fmt.Errorf("request %s is %s, not awaiting a decision: %w", id, r.Status, veil.ErrConflict)
+	r, err := s.update(ctx, id, by, action, map[string]string{"decision": decision}, func(r *requeststore.Request) error {
+		if r.Status != want || (appeal && r.Appeal == nil) {
+			return fmt.Errorf("request %s is %s, not %s: %w", id, r.Status, want, veil.ErrConflict)
 		}
 		if decision == Approve {
 			if err := s.Policy.Check(r.Type, r.Proofs, r.Declaration, r.Corrections); err != nil {
@@ -71,8 +84,13 @@ func (s *Service) Decide(ctx context.Context, id string, by requeststore.Actor, 
 		} else {
 			r.Status, r.Closed = requests.Denied, s.now()
 		}
-		r.Decision = &requeststore.Decision{Decision: decision, Reason: reason, By: by.Subject, Role: by.Role, At: s.now()}
-		if r.Wait != nil && r.Wait.For == requeststore.WaitDecision {
+		d := &requeststore.Decision{Decision: decision, Reason: reason, By: by.Subject, Role: by.Role, At: s.now()}
+		if appeal {
+			r.Appeal.Decision = d
+		} else {
+			r.Decision = d
+		}
+		if r.Wait != nil && r.Wait.For == wait {
 			token, r.Wait = r.Wait.Token, nil
 		}
 		return nil
@@ -81,7 +99,7 @@ func (s *Service) Decide(ctx context.Context, id string, by requeststore.Actor, 
 		return requeststore.Request{}, err
 	}
 	if decision == Deny {
-		if err := s.tell(ctx, r, deniedMessage(r, j, false)); err != nil {
+		if err := s.tell(ctx, r, deniedMessage(r, j, appeal)); err != nil {
 			return r, err
 		}
 	}
@@ -180,34 +198,7 @@ func (s *Service) decideAppeal(ctx context.Context, cur requeststore.Request, by
 	if decision == Extend {
 		return s.extendAppeal(ctx, cur.ID, by, j, reason)
 	}
-	var token string
-	r, err := s.update(ctx, cur.ID, by, "appeal_decided", map[string]string{"decision": decision}, func(r *requeststore.Request) error {
-		if r.Status != requests.Appealed || r.Appeal == nil {
-			return fmt.Errorf("request %s is %s: %w", r.ID, r.Status, veil.ErrConflict)
-		}
-		if decision == Approve {
-			if err := s.Policy.Check(r.Type, r.Proofs, r.Declaration, r.Corrections); err != nil {
-				return err
-			}
-			r.Status = requests.Processing
-		} else {
-			r.Status, r.Closed = requests.Denied, s.now()
-		}
-		r.Appeal.Decision = &requeststore.Decision{Decision: decision, Reason: reason, By: by.Subject, Role: by.Role, At: s.now()}
-		if r.Wait != nil && r.Wait.For == requeststore.WaitAppealDecision {
-			token, r.Wait = r.Wait.Token, nil
-		}
-		return nil
-	})
-	if err != nil {
-		return requeststore.Request{}, err
-	}
-	if decision == Deny {
-		if err := s.tell(ctx, r, deniedMessage(r, j, true)); err != nil {
-			return r, err
-		}
-	}
-	return r, s.resume(ctx, token, decision)
+	return s.settle(ctx, cur.ID, by, j, decision, reason, true)
 }
 
 // extendAppeal takes the appeal extension the law allows (Colorado's and

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
@@ -326,7 +327,7 @@ func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule
 		if err := s.sendReminders(ctx, r, send, escalated, due, today); err != nil {
 			return Schedule{}, err
 		}
-		_, err = s.update(ctx, id, workflow, "reminded", map[string]string{"sent": joinMarkers(send)}, func(r *requeststore.Request) error {
+		_, err = s.update(ctx, id, workflow, "reminded", map[string]string{"sent": strings.Join(send, ",")}, func(r *requeststore.Request) error {
 			for _, m := range send {
 				if !slices.Contains(r.Reminded, m) {
 					r.Reminded = append(r.Reminded, m)
@@ -345,17 +346,6 @@ func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule
 		next = at.Add(24 * time.Hour)
 	}
 	return until(at, next), nil
-}
-
-func joinMarkers(ms []string) string {
-	out := ""
-	for i, m := range ms {
-		if i > 0 {
-			out += ","
-		}
-		out += m
-	}
-	return out
 }
 
 // OptOut puts the identifiers of request id on the do-not-contact list: an

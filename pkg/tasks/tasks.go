@@ -12,6 +12,7 @@ package tasks
 
 import (
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/veil-privacy/veil/pkg/lambdafn/export"
@@ -92,7 +93,7 @@ func Fields(v any) map[string]bool {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			tag := f.Tag.Get("json")
-			name, _, _ := cut(tag)
+			name, _, _ := strings.Cut(tag, ",")
 			switch {
 			case f.Anonymous && name == "":
 				walk(f.Type)
@@ -106,13 +107,4 @@ func Fields(v any) map[string]bool {
 	}
 	walk(reflect.TypeOf(v))
 	return out
-}
-
-func cut(tag string) (string, string, bool) {
-	for i := range len(tag) {
-		if tag[i] == ',' {
-			return tag[:i], tag[i+1:], true
-		}
-	}
-	return tag, "", false
 }

@@ -90,7 +90,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		return nil, err
 	}
 	// AccessService required REQUESTS_TABLE.
-	return New(svc, getenv("PUBLIC_API_URL"), svc.Files, search.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))).Handle, nil
+	return New(svc, getenv("PUBLIC_API_URL"), svc.Files, lambdafn.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))).Handle, nil
 }
 
 // Handle exports. It returns a *veil.ValidationError (unwrapped, so the

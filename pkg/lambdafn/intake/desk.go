@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/veil-privacy/veil/pkg/access"
-	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/busevents"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/notify"
@@ -30,22 +29,10 @@ import (
 	"github.com/veil-privacy/veil/pkg/ratelimit"
 	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
-	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/workflowrun"
 )
-
-// requestStore builds the Requests table's store (REQUESTS_TABLE) with its
-// audit trail. It returns *lambdafn.MissingError for an unset variable.
-func requestStore(awsCfg aws.Config, getenv func(string) string) (*requeststore.Store, error) {
-	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE")
-	if err != nil {
-		return nil, err
-	}
-	ddb := dynamodb.NewFromConfig(awsCfg)
-	return &requeststore.Store{API: ddb, Table: v[0], Audit: &audit.Store{API: ddb, Table: v[0]}}, nil
-}
 
 // derive keys a purpose's secret from the index's active key, so that no
 // code or token is keyed by the index key itself.
@@ -70,10 +57,7 @@ func requestDesk(awsCfg aws.Config, getenv func(string) string, finder *search.S
 	if err != nil {
 		return nil, err
 	}
-	store, err := requestStore(awsCfg, getenv)
-	if err != nil {
-		return nil, err
-	}
+	store := lambdafn.RequestStore(awsCfg, v[0])
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	codes, err := otp.NewService(&otp.Store{API: ddb, Table: v[0]}, finder.Region, finder.Secret, derive(finder.Secret, "otp-codes"))
 	if err != nil {

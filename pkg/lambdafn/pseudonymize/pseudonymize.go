@@ -75,7 +75,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		return nil, err
 	}
 	// ErasureService required REQUESTS_TABLE.
-	return (&Handler{Jobs: svc, Requests: lsearch.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))}).Handle, nil
+	return (&Handler{Jobs: svc, Requests: lambdafn.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))}).Handle, nil
 }
 
 // Handle runs the job in, starting a request's first. It returns a

@@ -20,11 +20,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/access"
-	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
@@ -166,14 +164,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		return nil, err
 	}
 	files := &access.Files{API: s3.NewFromConfig(awsCfg), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")}
-	return New(svc, files, RequestStore(awsCfg, v[1])).Handle, nil
-}
-
-// RequestStore returns the Requests table (REQUESTS_TABLE) the workflow's
-// tasks read requests from, with its audit trail.
-func RequestStore(awsCfg aws.Config, table string) *requeststore.Store {
-	ddb := dynamodb.NewFromConfig(awsCfg)
-	return &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}}
+	return New(svc, files, lambdafn.RequestStore(awsCfg, v[1])).Handle, nil
 }
 
 // Handle searches. It returns a *veil.ValidationError (unwrapped, so the

@@ -23,6 +23,8 @@ type Message struct {
 	Subject string    `json:"subject,omitempty"`
 	Body    string    `json:"body"`
 	SentAt  time.Time `json:"sentAt"`
+	// File is the message's file name in the outbox, as Messages read it.
+	File string `json:"-"`
 }
 
 // Outbox writes messages into Dir.
@@ -38,6 +40,30 @@ func (o Outbox) Write(m Message) (string, error) {
 	b, _ := json.MarshalIndent(m, "", "  ")
 	name := fmt.Sprintf("%s-%s-%s.json", m.SentAt.Format("20060102T150405.000"), m.Channel, id[:8])
 	return id, os.WriteFile(filepath.Join(o.Dir, name), b, 0o600)
+}
+
+// Messages returns every message in the outbox, in file-name order (the
+// order they were sent in, to the millisecond). An outbox never written
+// to is empty.
+func (o Outbox) Messages() ([]Message, error) {
+	names, err := filepath.Glob(filepath.Join(o.Dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Message, 0, len(names))
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		var m Message
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("outbox %s: %w", n, err)
+		}
+		m.File = filepath.Base(n)
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // SES serves SES v2's SendEmail (POST /v2/email/outbound-emails).

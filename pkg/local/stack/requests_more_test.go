@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
@@ -84,9 +80,7 @@ func TestAppeal(t *testing.T) {
 	d.leads("campaigns/spring/leads.csv", household)
 	id, token := file(t, d, auth.Agent, "/requests/agent", `{"type":"delete","jurisdiction":"CO","name":"Ana Lopez","emails":["ana@example.com"]}`)
 	d.waiting(id, requeststore.WaitVerification)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 {
-		t.Fatalf("verify = %d %v", code, out)
-	}
+	d.verify(id, "ana@example.com")
 	d.waiting(id, requeststore.WaitDecision)
 	if code, _ := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"deny"}`); code != 400 {
 		t.Fatalf("deny without a reason = %d, want 400", code)
@@ -111,9 +105,7 @@ func TestAppeal(t *testing.T) {
 	}
 	// Colorado allows an appeal 45 days, and 60 more once, with notice.
 	before, _ := d.store.Get(context.Background(), id)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"extend","reason":"the archive must be restored"}`); code != 200 {
-		t.Fatalf("appeal extended = %d %v, want 200", code, out)
-	}
+	d.decide(id, auth.Admin, `{"decision":"extend","reason":"the archive must be restored"}`)
 	after, _ := d.store.Get(context.Background(), id)
 	if after.Appeal.Due != before.Appeal.Due.AddDays(60) || !after.Appeal.Extended {
 		t.Fatalf("appeal due %s → %s, want 60 days later", before.Appeal.Due, after.Appeal.Due)
@@ -122,9 +114,7 @@ func TestAppeal(t *testing.T) {
 		t.Fatalf("a second appeal extension = %d, want 409", code)
 	}
 	d.mailed(id, "ana@example.com", "decide your appeal")
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("appeal approved by an admin = %d %v, want 200", code, out)
-	}
+	d.decide(id, auth.Admin, `{"decision":"approve"}`)
 	r := d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
 	if r.Appeal == nil || r.Appeal.Decision == nil || r.Appeal.Decision.By != "dev-admin" || r.Result == nil || r.Result.JobID == "" {
 		t.Fatalf("request = %+v, want the admin's appeal decision and the erasure", r)
@@ -218,15 +208,9 @@ func TestDeletionSparesHousehold(t *testing.T) {
 	if len(d.messages("carla@agents.example")) == 0 || codeRE.MatchString(d.messages("carla@agents.example")[0].Body) {
 		t.Fatal("the authorized agent got no acknowledgement, or got a code that belongs to the consumer")
 	}
-	for _, who := range []string{"ana@example.com", "+14155550101"} {
-		if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+who+`","code":"`+d.code(who)+`"}`); code != 200 {
-			t.Fatalf("verify = %d %v", code, out)
-		}
-	}
+	d.verify(id, "ana@example.com", "+14155550101")
 	d.waiting(id, requeststore.WaitDecision)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Admin, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v", code, out)
-	}
+	d.decide(id, auth.Admin, `{"decision":"approve"}`)
 	r := d.waiting(id, requeststore.WaitReview)
 	if r.Result == nil || len(r.Result.Review) != 1 || r.Result.Review[0].Reason != "different_name" || r.Result.RecordsKey != "" {
 		t.Fatalf("search result = %+v, want the household row held and no records file", r.Result)
@@ -234,16 +218,9 @@ func TestDeletionSparesHousehold(t *testing.T) {
 	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"no-such-row":true}}`); code != 400 {
 		t.Fatalf("review of an unknown row = %d %v, want 400", code, out)
 	}
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
-		t.Fatalf("review = %d %v", code, out)
-	}
+	d.review(id, r.Result.Review[0].Ref, false)
 	d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
-	obj, err := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
-		&s3.GetObjectInput{Bucket: aws.String(d.s.Names["LeadsBucket"]), Key: aws.String("campaigns/spring/leads.csv")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(obj.Body)
+	b := d.list("campaigns/spring/leads.csv")
 	if !strings.Contains(string(b), "Ben Lopez,(415) 555-0101,ben@example.com,C-200") || strings.Contains(string(b), "ana@example.com") {
 		t.Fatalf("list after the erasure:\n%s\nwant Ben's row as it was and Ana's masked", b)
 	}
@@ -305,9 +282,7 @@ func TestUnverifiedAndOptOut(t *testing.T) {
 	}
 	oid := first["id"].(string)
 	d.waiting(oid, requeststore.WaitDecision) // nothing to verify
-	if code, out := d.call(http.MethodPost, "/requests/"+oid+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v", code, out)
-	}
+	d.decide(oid, auth.Supervisor, `{"decision":"approve"}`)
 	r = d.until(oid, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
 	if r.Result == nil || r.Result.Suppressed == 0 {
 		t.Fatalf("opt-out result = %+v, want suppression entries", r.Result)
@@ -371,20 +346,12 @@ func TestProcessingFailure(t *testing.T) {
 	id, _ := file(t, d, auth.Agent, "/requests/agent", `{"type":"access","jurisdiction":"CA","name":"Ana Lopez","declaration":true,
 		"emails":["ana@example.com"],"phones":["415-555-0101"]}`)
 	d.waiting(id, requeststore.WaitVerification)
-	for _, who := range []string{"ana@example.com", "+14155550101"} {
-		if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+who+`","code":"`+d.code(who)+`"}`); code != 200 {
-			t.Fatalf("verify = %d %v", code, out)
-		}
-	}
+	d.verify(id, "ana@example.com", "+14155550101")
 	d.waiting(id, requeststore.WaitDecision)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v", code, out)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"approve"}`)
 	r := d.waiting(id, requeststore.WaitReview)
 	stacktest.AWS(t, d.s, "s3", "rm", "s3://"+d.s.Names["ExportsBucket"]+"/"+r.Result.RecordsKey)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
-		t.Fatalf("review = %d %v", code, out)
-	}
+	d.review(id, r.Result.Review[0].Ref, false)
 	d.until(id, "failed", func(r requeststore.Request) bool { return r.Status == requests.Failed })
 	arn := strings.Replace(d.s.Names["PrivacyRequestStateMachine"], ":stateMachine:", ":execution:", 1) + ":" + id
 	waitStopped(t, d.s, arn)
@@ -408,27 +375,18 @@ func TestCorrection(t *testing.T) {
 	id, _ := file(t, d, "", "/requests", `{"type":"correct","jurisdiction":"CA","name":"Ana Lopez","emails":["ana@example.com"],
 		"phones":["415-555-0101"],"corrections":{"email":"ana.lopez@example.com"}}`)
 	d.waiting(id, requeststore.WaitVerification)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 || out["policyMet"] != false {
-		t.Fatalf("verify by the email being corrected = %d %v, want 200 and the policy not met", code, out)
+	if out := d.verify(id, "ana@example.com"); out["policyMet"] != false {
+		t.Fatalf("verify by the email being corrected = %v, want the policy not met", out)
 	}
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550101","code":"`+d.code("+14155550101")+`"}`); code != 200 || out["policyMet"] != true {
-		t.Fatalf("verify by phone = %d %v, want the policy met", code, out)
+	if out := d.verify(id, "+14155550101"); out["policyMet"] != true {
+		t.Fatalf("verify by phone = %v, want the policy met", out)
 	}
 	d.waiting(id, requeststore.WaitDecision)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v", code, out)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"approve"}`)
 	r := d.waiting(id, requeststore.WaitReview)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, `{"rows":{"`+r.Result.Review[0].Ref+`":false}}`); code != 200 {
-		t.Fatalf("review = %d %v", code, out)
-	}
+	d.review(id, r.Result.Review[0].Ref, false)
 	d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
-	obj, err := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
-		&s3.GetObjectInput{Bucket: aws.String(d.s.Names["LeadsBucket"]), Key: aws.String("campaigns/spring/leads.csv")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(obj.Body)
+	b := d.list("campaigns/spring/leads.csv")
 	if !strings.Contains(string(b), "Ana Lopez,(415) 555-0101,ana.lopez@example.com,C-100") ||
 		!strings.Contains(string(b), "Ben Lopez,(415) 555-0101,ben@example.com,C-200") {
 		t.Fatalf("list after the correction:\n%s\nwant Ana's email corrected and Ben's row as it was", b)
@@ -449,13 +407,9 @@ func TestIVRDeletionCompletes(t *testing.T) {
 	_ = json.Unmarshal(b, &said)
 	id := said["requestId"]
 	d.waiting(id, requeststore.WaitVerification)
-	if code, body := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550167","code":"`+d.code("+14155550167")+`"}`); code != 200 {
-		t.Fatalf("verify = %d %v", code, body)
-	}
+	d.verify(id, "+14155550167")
 	d.waiting(id, requeststore.WaitDecision)
-	if code, body := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v", code, body)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"approve"}`)
 	r := d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
 	if r.Channel != requests.IVR || r.Result == nil || r.Result.JobID == "" {
 		t.Fatalf("request = %+v, want an IVR request erased", r)
@@ -470,13 +424,9 @@ func TestAppealDeadline(t *testing.T) {
 	d := newDesk(t)
 	id, token := file(t, d, "", "/requests", `{"type":"delete","jurisdiction":"CO","emails":["kim@example.com"]}`)
 	d.waiting(id, requeststore.WaitVerification)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"kim@example.com","code":"`+d.code("kim@example.com")+`"}`); code != 200 {
-		t.Fatalf("verify = %d %v", code, out)
-	}
+	d.verify(id, "kim@example.com")
 	d.waiting(id, requeststore.WaitDecision)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"deny","reason":"not our data"}`); code != 200 {
-		t.Fatalf("deny = %d %v", code, out)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"deny","reason":"not our data"}`)
 	d.waiting(id, requeststore.WaitAppeal)
 	if code, out := d.call(http.MethodPost, "/requests/"+id+"/appeal", "", `{"token":"`+token+`"}`); code != 202 {
 		t.Fatalf("appeal = %d %v", code, out)

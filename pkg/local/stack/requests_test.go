@@ -3,10 +3,9 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,7 +33,6 @@ type desk struct {
 	s     *stack.Stack
 	clock *asl.ManualClock
 	store *requeststore.Store
-	box   string
 	zone  *time.Location
 }
 
@@ -51,7 +49,7 @@ func newDesk(t *testing.T) *desk {
 		t.Fatal(err)
 	}
 	return &desk{t: t, s: s, clock: clock, store: &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}},
-		box: filepath.Join(opts.DataDir, "outbox"), zone: zone}
+		zone: zone}
 }
 
 // leads uploads a lead list and waits for it to be indexed.
@@ -121,19 +119,59 @@ func (d *desk) waiting(id, what string) requeststore.Request {
 // messages returns the outbox's messages to to.
 func (d *desk) messages(to string) []outbox.Message {
 	d.t.Helper()
-	files, _ := filepath.Glob(filepath.Join(d.box, "*.json"))
-	var out []outbox.Message
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		var m outbox.Message
-		if json.Unmarshal(b, &m) == nil && m.To == to {
-			out = append(out, m)
+	all, err := d.s.Outbox.Messages()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return slices.DeleteFunc(all, func(m outbox.Message) bool { return m.To != to })
+}
+
+// verify enters the code each of who received, failing the test unless
+// each is taken, and returns the last answer.
+func (d *desk) verify(id string, who ...string) map[string]any {
+	d.t.Helper()
+	var out map[string]any
+	for _, w := range who {
+		var code int
+		if code, out = d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+w+`","code":"`+d.code(w)+`"}`); code != 200 {
+			d.t.Fatalf("verify = %d %v, want 200", code, out)
 		}
 	}
 	return out
+}
+
+// decide posts body as role's decision, failing the test unless it is
+// taken.
+func (d *desk) decide(id string, role auth.Role, body string) {
+	d.t.Helper()
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", role, body); code != 200 {
+		d.t.Fatalf("decision %s as %s = %d %v, want 200", body, role, code, out)
+	}
+}
+
+// review includes or excludes the held row ref, failing the test unless
+// the review is taken.
+func (d *desk) review(id, ref string, include bool) {
+	d.t.Helper()
+	if code, out := d.call(http.MethodPost, "/requests/"+id+"/review", auth.Supervisor, fmt.Sprintf(`{"rows":{%q:%t}}`, ref, include)); code != 200 {
+		d.t.Fatalf("review = %d %v, want 200", code, out)
+	}
+}
+
+// list returns the lead list at key as it is now.
+func (d *desk) list(key string) string {
+	d.t.Helper()
+	obj, err := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String(d.s.Names["LeadsBucket"]), Key: aws.String(key)})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer obj.Body.Close()
+	b, err := io.ReadAll(obj.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return string(b)
 }
 
 var codeRE = regexp.MustCompile(`request VR-[0-9A-Z-]+ is (\d{6})\.`)
@@ -226,8 +264,8 @@ func TestRequestReminders(t *testing.T) {
 	d.leads("campaigns/spring/leads.csv", household)
 	id, token := file(t, d, "", "/requests", `{"type":"delete","jurisdiction":"CA","name":"Ana Lopez","emails":["Ana@Example.com"]}`)
 	d.waiting(id, requeststore.WaitVerification)
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 || out["policyMet"] != true {
-		t.Fatalf("verify = %d %v, want 200 and the policy met", code, out)
+	if out := d.verify(id, "ana@example.com"); out["policyMet"] != true {
+		t.Fatalf("verify = %v, want the policy met", out)
 	}
 	r := d.waiting(id, requeststore.WaitDecision)
 	if r.Status != requests.AwaitingDecision {
@@ -264,9 +302,7 @@ func TestRequestReminders(t *testing.T) {
 	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Agent, `{"decision":"approve"}`); code != 403 {
 		t.Fatalf("decision as agent = %d %v, want 403", code, out)
 	}
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v, want 200", code, out)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"approve"}`)
 	r = d.until(id, "completed", func(r requeststore.Request) bool { return r.Status == requests.Completed })
 	if r.Result == nil || r.Result.JobID == "" {
 		t.Fatalf("result = %+v, want the erasure job", r.Result)
@@ -330,11 +366,11 @@ func TestAccessRequest(t *testing.T) {
 		t.Fatalf("channel = %s, want api", r.Channel)
 	}
 	// One code is not enough for access: the policy wants two proofs.
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"ana@example.com","code":"`+d.code("ana@example.com")+`"}`); code != 200 || out["policyMet"] != false {
-		t.Fatalf("verify email = %d %v, want 200, policy not met", code, out)
+	if out := d.verify(id, "ana@example.com"); out["policyMet"] != false {
+		t.Fatalf("verify email = %v, want policy not met", out)
 	}
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"+14155550101","code":"`+d.code("+14155550101")+`"}`); code != 200 || out["policyMet"] != true {
-		t.Fatalf("verify phone = %d %v, want 200 and the policy met", code, out)
+	if out := d.verify(id, "+14155550101"); out["policyMet"] != true {
+		t.Fatalf("verify phone = %v, want the policy met", out)
 	}
 	if code, out := d.call(http.MethodPost, "/requests/"+id+"/attest", auth.Auditor, `{"identifiers":["customerId"],"method":"call"}`); code != 403 {
 		t.Fatalf("attest as auditor = %d %v, want 403", code, out)
@@ -366,9 +402,7 @@ func TestAccessRequest(t *testing.T) {
 		t.Fatalf("not escalated on day 90: %v", r.Reminded)
 	}
 
-	if code, out := d.call(http.MethodPost, "/requests/"+id+"/decision", auth.Supervisor, `{"decision":"approve"}`); code != 200 {
-		t.Fatalf("approve = %d %v, want 200", code, out)
-	}
+	d.decide(id, auth.Supervisor, `{"decision":"approve"}`)
 	r = d.waiting(id, requeststore.WaitReview)
 	if r.Result == nil || r.Result.Records != 1 || len(r.Result.Review) != 1 || r.Result.Review[0].Reason != "different_name" {
 		t.Fatalf("search result = %+v, want one row of Ana's and the household row held", r.Result)

@@ -83,6 +83,8 @@ type Stack struct {
 	Runtime  *lambdalocal.Runtime
 	S3       *s3local.Backend
 	TokenKey devauth.Key
+	// Outbox is where the stack's SES, SNS and EventBridge write.
+	Outbox outbox.Outbox
 	// AWS is an SDK configuration pointed at the edge, as the functions get.
 	AWS aws.Config
 	// StepFunctions is the state-machine stand-in behind the edge.
@@ -179,6 +181,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.StepFunctions.Close)
 	box := outbox.Outbox{Dir: filepath.Join(opts.DataDir, "outbox")}
+	s.Outbox = box
 	e := &edge.Edge{
 		S3:             s3local.Server(s.S3),
 		DynamoDB:       dynamo,
