@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/export"
+	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
 )
 
-func main() { lambdafn.Run(export.Build) }
+func main() { lambdafn.Run(exportfn.Build) }

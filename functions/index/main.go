@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 )
 
-func main() { lambdafn.Run(index.Build) }
+func main() { lambdafn.Run(indexfn.Build) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
+	"github.com/veil-privacy/veil/pkg/lambdafn/intakefn"
 )
 
-func main() { lambdafn.Run(intake.Build) }
+func main() { lambdafn.Run(intakefn.Build) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymize"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
 )
 
-func main() { lambdafn.Run(pseudonymize.Build) }
+func main() { lambdafn.Run(pseudonymizefn.Build) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/search"
+	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 )
 
-func main() { lambdafn.Run(search.Build) }
+func main() { lambdafn.Run(searchfn.Build) }

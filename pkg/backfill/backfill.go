@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -141,7 +141,7 @@ func Run(ctx context.Context, objects Lister, fn Invoker, opts Options) (Summary
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
 
-	work := make(chan []index.BackfillObject)
+	work := make(chan []indexfn.BackfillObject)
 	updates := make(chan update, opts.Workers)
 	var wg sync.WaitGroup
 	wg.Add(1 + opts.Workers)
@@ -231,7 +231,7 @@ type runner struct {
 }
 
 // list pages through the prefix and hands out batches of keys.
-func (r *runner) list(ctx context.Context, api Lister, work chan<- []index.BackfillObject, updates chan<- update) error {
+func (r *runner) list(ctx context.Context, api Lister, work chan<- []indexfn.BackfillObject, updates chan<- update) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(r.opts.Bucket)}
 	if r.opts.Prefix != "" {
 		in.Prefix = aws.String(r.opts.Prefix)
@@ -239,7 +239,7 @@ func (r *runner) list(ctx context.Context, api Lister, work chan<- []index.Backf
 	if r.opts.PageSize > 0 {
 		in.MaxKeys = aws.Int32(r.opts.PageSize)
 	}
-	send := func(batch []index.BackfillObject) error {
+	send := func(batch []indexfn.BackfillObject) error {
 		select {
 		case work <- batch:
 			return nil
@@ -247,7 +247,7 @@ func (r *runner) list(ctx context.Context, api Lister, work chan<- []index.Backf
 			return context.Cause(ctx)
 		}
 	}
-	var batch []index.BackfillObject
+	var batch []indexfn.BackfillObject
 	pages := s3.NewListObjectsV2Paginator(api, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -257,14 +257,14 @@ func (r *runner) list(ctx context.Context, api Lister, work chan<- []index.Backf
 		// The page is counted before its keys go out, so that progress
 		// never has more objects done than listed.
 		u := update{listed: len(page.Contents)}
-		lists := make([]index.BackfillObject, 0, len(page.Contents))
+		lists := make([]indexfn.BackfillObject, 0, len(page.Contents))
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
 			if strings.HasSuffix(key, "/") && aws.ToInt64(o.Size) == 0 {
 				u.skipped++
 				continue
 			}
-			lists = append(lists, index.BackfillObject{Key: key, Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)})
+			lists = append(lists, indexfn.BackfillObject{Key: key, Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)})
 		}
 		updates <- u
 		if r.opts.DryRun {
@@ -292,11 +292,11 @@ func (r *runner) list(ctx context.Context, api Lister, work chan<- []index.Backf
 // process indexes one batch. When the batch keeps failing as a whole, its
 // keys are tried one by one, once each, so that only the objects at fault
 // are reported. It returns an error only when the run cannot go on.
-func (r *runner) process(ctx context.Context, batch []index.BackfillObject) (update, error) {
+func (r *runner) process(ctx context.Context, batch []indexfn.BackfillObject) (update, error) {
 	return r.processAttempts(ctx, batch, r.opts.Attempts)
 }
 
-func (r *runner) processAttempts(ctx context.Context, batch []index.BackfillObject, attempts int) (update, error) {
+func (r *runner) processAttempts(ctx context.Context, batch []indexfn.BackfillObject, attempts int) (update, error) {
 	var u update
 	res, reason, err := r.invoke(ctx, batch, attempts, &u)
 	if err != nil {
@@ -311,7 +311,7 @@ func (r *runner) processAttempts(ctx context.Context, batch []index.BackfillObje
 		return u, nil
 	}
 	for _, o := range batch {
-		one, err := r.processAttempts(ctx, []index.BackfillObject{o}, 1)
+		one, err := r.processAttempts(ctx, []indexfn.BackfillObject{o}, 1)
 		u.indexed += one.indexed
 		u.failed = append(u.failed, one.failed...)
 		u.invocations += one.invocations
@@ -332,8 +332,8 @@ type batchResult struct {
 // fails with a function error. It
 // returns the function's answer, or the reason the batch failed as a whole
 // (the last function error), or an error that ends the run.
-func (r *runner) invoke(ctx context.Context, batch []index.BackfillObject, attempts int, u *update) (batchResult, string, error) {
-	payload, err := json.Marshal(index.BackfillEvent{Backfill: index.BackfillBatch{Bucket: r.opts.Bucket, Objects: batch, Force: r.opts.Force}})
+func (r *runner) invoke(ctx context.Context, batch []indexfn.BackfillObject, attempts int, u *update) (batchResult, string, error) {
+	payload, err := json.Marshal(indexfn.BackfillEvent{Backfill: indexfn.BackfillBatch{Bucket: r.opts.Bucket, Objects: batch, Force: r.opts.Force}})
 	if err != nil {
 		return batchResult{}, "", err
 	}
@@ -374,7 +374,7 @@ func answer(out *lambda.InvokeOutput, n int, res *batchResult) string {
 		}
 		return fe.Type + ": " + fe.Message
 	}
-	var br index.BatchResult
+	var br indexfn.BatchResult
 	if err := json.Unmarshal(out.Payload, &br); err != nil {
 		return "IndexFunction's answer is not a backfill result"
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -74,14 +74,14 @@ func (b *fakeBucket) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input,
 // fakeFunction is a pure fake of IndexFunction behind the Lambda API: it
 // decodes the backfill batch and answers with its function field.
 type fakeFunction struct {
-	answer func(ctx context.Context, b index.BackfillBatch) (*lambda.InvokeOutput, error)
+	answer func(ctx context.Context, b indexfn.BackfillBatch) (*lambda.InvokeOutput, error)
 
 	mu      sync.Mutex
-	batches []index.BackfillBatch
+	batches []indexfn.BackfillBatch
 }
 
 func (f *fakeFunction) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	var ev index.BackfillEvent
+	var ev indexfn.BackfillEvent
 	if err := json.Unmarshal(in.Payload, &ev); err != nil {
 		return nil, err
 	}
@@ -92,14 +92,14 @@ func (f *fakeFunction) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...
 	f.batches = append(f.batches, ev.Backfill)
 	f.mu.Unlock()
 	if f.answer == nil {
-		return result(index.BatchResult{Indexed: len(ev.Backfill.Objects)}), nil
+		return result(indexfn.BatchResult{Indexed: len(ev.Backfill.Objects)}), nil
 	}
 	return f.answer(ctx, ev.Backfill)
 }
 
-func result(r index.BatchResult) *lambda.InvokeOutput {
+func result(r indexfn.BatchResult) *lambda.InvokeOutput {
 	if r.Failed == nil {
-		r.Failed = []index.KeyFailure{}
+		r.Failed = []indexfn.KeyFailure{}
 	}
 	b, _ := json.Marshal(r)
 	return &lambda.InvokeOutput{StatusCode: 200, Payload: b}
@@ -208,7 +208,7 @@ func TestRunConcurrency(t *testing.T) {
 				allStarted       = make(chan struct{})
 				firstWaveStarted = workers
 			)
-			fn := &fakeFunction{answer: func(ctx context.Context, b index.BackfillBatch) (*lambda.InvokeOutput, error) {
+			fn := &fakeFunction{answer: func(ctx context.Context, b indexfn.BackfillBatch) (*lambda.InvokeOutput, error) {
 				mu.Lock()
 				inFlight++
 				started++
@@ -223,7 +223,7 @@ func TestRunConcurrency(t *testing.T) {
 				case <-ctx.Done():
 					return nil, ctx.Err()
 				}
-				return result(index.BatchResult{Indexed: len(b.Objects)}), nil
+				return result(indexfn.BatchResult{Indexed: len(b.Objects)}), nil
 			}}
 			sum, err := Run(ctx, newBucket(keys("campaigns/a/", 10*workers*5)...), fn,
 				Options{Bucket: "veil-leads", Workers: workers, BatchSize: 5, RetryDelay: -1})
@@ -247,8 +247,8 @@ func TestRunConcurrency(t *testing.T) {
 func TestRunFailures(t *testing.T) {
 	var mu sync.Mutex
 	flaky := map[string]int{}
-	fn := &fakeFunction{answer: func(_ context.Context, b index.BackfillBatch) (*lambda.InvokeOutput, error) {
-		var res index.BatchResult
+	fn := &fakeFunction{answer: func(_ context.Context, b indexfn.BackfillBatch) (*lambda.InvokeOutput, error) {
+		var res indexfn.BatchResult
 		for _, o := range b.Objects {
 			switch {
 			case strings.Contains(o.Key, "poison"):
@@ -263,7 +263,7 @@ func TestRunFailures(t *testing.T) {
 				}
 			}
 			if strings.HasSuffix(o.Key, ".bin") {
-				res.Failed = append(res.Failed, index.KeyFailure{Key: o.Key, Error: "lead list cannot be indexed: binary content (NUL byte)"})
+				res.Failed = append(res.Failed, indexfn.KeyFailure{Key: o.Key, Error: "lead list cannot be indexed: binary content (NUL byte)"})
 				continue
 			}
 			res.Indexed++
@@ -299,11 +299,11 @@ func TestRunFailures(t *testing.T) {
 // TestRunProgress: progress reports never go back, and the last one says
 // the listing is complete and every object is answered.
 func TestRunProgress(t *testing.T) {
-	fn := &fakeFunction{answer: func(_ context.Context, b index.BackfillBatch) (*lambda.InvokeOutput, error) {
-		res := index.BatchResult{}
+	fn := &fakeFunction{answer: func(_ context.Context, b indexfn.BackfillBatch) (*lambda.InvokeOutput, error) {
+		res := indexfn.BatchResult{}
 		for _, o := range b.Objects {
 			if strings.HasSuffix(o.Key, "7.csv") {
-				res.Failed = append(res.Failed, index.KeyFailure{Key: o.Key, Error: "bad"})
+				res.Failed = append(res.Failed, indexfn.KeyFailure{Key: o.Key, Error: "bad"})
 			} else {
 				res.Indexed++
 			}

@@ -20,7 +20,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/leads"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
@@ -55,8 +55,8 @@ func chunkEnv(t *testing.T, chunkBytes int64) (*env, *indexing.Service) {
 	chunked := e.service(e.store)
 	chunked.ChunkBytes = chunkBytes
 	chunked.WorkBucket = e.stack.Names["IndexWorkBucket"]
-	chunked.Work = index.WorkStore{API: e.s3}
-	chunked.Chunker = &index.Chunker{API: sfn.NewFromConfig(e.stack.AWS), StateMachineARN: e.stack.Names["IndexListStateMachine"]}
+	chunked.Work = indexfn.WorkStore{API: e.s3}
+	chunked.Chunker = &indexfn.Chunker{API: sfn.NewFromConfig(e.stack.AWS), StateMachineARN: e.stack.Names["IndexListStateMachine"]}
 	return e, chunked
 }
 

@@ -33,7 +33,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/indexstore"
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/local/s3local"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
@@ -126,7 +126,7 @@ func (e *env) held(t *testing.T) []indexing.ObjectChange {
 		if err != nil {
 			t.Fatalf("event JSON: %v", err)
 		}
-		cs, err := index.Changes(string(body))
+		cs, err := indexfn.Changes(string(body))
 		if err != nil {
 			t.Fatalf("index.Changes(%s): %v", body, err)
 		}
@@ -900,7 +900,7 @@ func TestDeadLetter(t *testing.T) {
 	dead := e.stack.DeadLetters("IndexQueue")
 	var found int
 	for _, body := range dead {
-		cs, err := index.Changes(body)
+		cs, err := indexfn.Changes(body)
 		if err != nil {
 			t.Fatalf("dead letter %s: %v", body, err)
 		}

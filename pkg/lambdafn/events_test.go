@@ -10,11 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/export"
-	"github.com/veil-privacy/veil/pkg/lambdafn/index"
+	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymize"
-	"github.com/veil-privacy/veil/pkg/lambdafn/search"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 )
 
 // typeOf returns a new value of the Go type an events/ fixture stands for,
@@ -28,15 +28,15 @@ func typeOf(path string) any {
 	case strings.HasPrefix(name, "connect-"):
 		return &events.ConnectEvent{}
 	case dir == "index/" && strings.HasPrefix(name, "backfill-"):
-		return &index.BackfillEvent{}
+		return &indexfn.BackfillEvent{}
 	case dir == "index/" && strings.HasPrefix(name, "distributed-map-"):
-		return &index.MapBatch{}
+		return &indexfn.MapBatch{}
 	case dir == "search/":
-		return &search.Input{}
+		return &searchfn.Input{}
 	case dir == "export/":
-		return &export.Input{}
+		return &exportfn.Input{}
 	case dir == "pseudonymize/":
-		return &pseudonymize.Input{}
+		return &pseudonymizefn.Input{}
 	}
 	return nil
 }

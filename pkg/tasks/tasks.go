@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/export"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymize"
-	"github.com/veil-privacy/veil/pkg/lambdafn/search"
+	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -37,12 +37,12 @@ type Contract struct {
 // the request out, each invoked with Parameters {"requestId"} alone; the
 // other Task states run a Step.
 var Workflow = []Contract{
-	{State: "Search", Function: "SearchFunction", Input: search.Input{}, Output: search.Output{},
+	{State: "Search", Function: "SearchFunction", Input: searchfn.Input{}, Output: searchfn.Output{},
 		Errors: []error{&veil.ValidationError{}}},
-	{State: "Export", Function: "ExportFunction", Input: export.Input{}, Output: export.Output{},
+	{State: "Export", Function: "ExportFunction", Input: exportfn.Input{}, Output: exportfn.Output{},
 		Errors: []error{&veil.ValidationError{}}},
-	{State: "Pseudonymize", Function: "PseudonymizeFunction", Input: pseudonymize.Input{}, Output: pseudonymize.Output{},
-		Errors: []error{&veil.ValidationError{}, &pseudonymize.FailedError{}}},
+	{State: "Pseudonymize", Function: "PseudonymizeFunction", Input: pseudonymizefn.Input{}, Output: pseudonymizefn.Output{},
+		Errors: []error{&veil.ValidationError{}, &pseudonymizefn.FailedError{}}},
 }
 
 // StepInput is what the workflow invokes IntakeFunction with for one of

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/veil-privacy/veil/pkg/auth"
-	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
+	"github.com/veil-privacy/veil/pkg/lambdafn/intakefn"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
@@ -143,7 +143,7 @@ func TestAppeal(t *testing.T) {
 // when the route does not name the caller's role.
 func TestRequestRoutesAuthorization(t *testing.T) {
 	d := newDesk(t)
-	routes := intake.New(intake.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
+	routes := intakefn.New(intakefn.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
 	callers := []auth.Role{"", auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor, auth.API}
 	n := 0
 	for key, roles := range routes {

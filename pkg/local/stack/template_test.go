@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/intake"
+	"github.com/veil-privacy/veil/pkg/lambdafn/intakefn"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/requestflow"
@@ -143,7 +143,7 @@ func TestStateMachineSubstitutions(t *testing.T) {
 // TestRoutesMatchIntake: the API routes in template.yaml and the routes
 // IntakeFunction serves are the same set.
 func TestRoutesMatchIntake(t *testing.T) {
-	served := intake.New(intake.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
+	served := intakefn.New(intakefn.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
 	declared := map[string]bool{}
 	for _, rt := range loadTemplate(t).Routes() {
 		key := rt.Method + " " + rt.Path

@@ -1,0 +1,420 @@
+package intakefn
+
+// Privacy requests: filing from the web form, an agent or an external
+// system; the consumer's verification, status and appeal with the status
+// token; the supervisor's decision and review; the staff queue, a
+// request's audit trail and the yearly report; and the workflow's steps.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/reports"
+	"github.com/veil-privacy/veil/pkg/requestflow"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// requestRoutes are the request routes, added to the handler's table.
+func (h *Handler) requestRoutes() map[string]route {
+	filers := []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}
+	deciders := []auth.Role{auth.Supervisor, auth.Admin}
+	readers := []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}
+	auditors := []auth.Role{auth.Auditor, auth.Admin}
+	return map[string]route{
+		// The web form: anonymous, rate-limited per source address.
+		"POST /requests": {serve: h.fileWeb},
+		// An agent on a call, and an external system with the
+		// client-credentials grant: API Gateway's JWT authorizer is all
+		// or nothing per route, so the authenticated doors have their own.
+		"POST /requests/agent": {roles: filers, serve: h.fileAs(requests.Agent)},
+		"POST /requests/api":   {roles: []auth.Role{auth.API}, serve: h.fileAs(requests.API)},
+		// The consumer, with the request's ID and the status token or a
+		// code sent to them.
+		"GET /requests/{id}/status":  {serve: h.requestStatus},
+		"POST /requests/{id}/verify": {serve: h.verify},
+		"POST /requests/{id}/resend": {serve: h.resend},
+		"POST /requests/{id}/appeal": {serve: h.appeal},
+		// Staff.
+		"POST /requests/{id}/attest":   {roles: filers, serve: h.attest},
+		"POST /requests/{id}/decision": {roles: deciders, serve: h.decide},
+		"POST /requests/{id}/review":   {roles: deciders, serve: h.review},
+		"GET /requests":                {roles: readers, serve: h.queue},
+		"GET /requests/{id}":           {roles: readers, serve: h.getRequest},
+		"GET /requests/{id}/audit":     {roles: auditors, serve: h.requestAudit},
+		"GET /reports/metrics":         {roles: auditors, serve: h.metrics},
+	}
+}
+
+func actor(c auth.Caller, source string) requeststore.Actor {
+	role := ""
+	for _, r := range []auth.Role{auth.Admin, auth.Supervisor, auth.Agent, auth.Auditor, auth.API} {
+		if c.Has(r) {
+			role = string(r)
+			break
+		}
+	}
+	return requeststore.Actor{Subject: c.Subject, Role: role, Source: source}
+}
+
+const filingFields = "type, jurisdiction, name, phones, emails, customerId, accountNumber, corrections, comments, campaignId, declaration, authorizedAgent"
+
+func (h *Handler) file(ctx context.Context, req events.APIGatewayV2HTTPRequest, by requestflow.Filer) (any, error) {
+	var f requests.Filing
+	if err := decodeStrict(req.Body, &f, filingFields); err != nil {
+		return nil, err
+	}
+	rc, err := h.desk.File(ctx, f, by, header(req, "Idempotency-Key"))
+	if err != nil {
+		return nil, err
+	}
+	status := 201
+	if !rc.Created {
+		status = 200
+	}
+	return reply{status: status, body: rc}, nil
+}
+
+func (h *Handler) fileWeb(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	return h.file(ctx, req, requestflow.Filer{Channel: requests.Web, Source: req.RequestContext.HTTP.SourceIP,
+		Actor: requeststore.Actor{Subject: "consumer", Role: "consumer", Source: "web"}})
+}
+
+func (h *Handler) fileAs(ch requests.Channel) func(context.Context, auth.Caller, events.APIGatewayV2HTTPRequest) (any, error) {
+	return func(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+		return h.file(ctx, req, requestflow.Filer{Channel: ch, Actor: actor(c, string(ch))})
+	}
+}
+
+func header(req events.APIGatewayV2HTTPRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// ConsumerView is what the status token shows: where the request stands,
+// never an identifier.
+type ConsumerView struct {
+	Reference  string `json:"reference"`
+	Type       string `json:"type"`
+	Status     string `json:"status"`
+	ReceivedAt string `json:"receivedAt"`
+	DueAt      string `json:"dueAt"`
+	Extended   bool   `json:"extended"`
+	Verified   int    `json:"verifiedIdentifiers"`
+	PolicyMet  bool   `json:"verificationComplete"`
+	CanAppeal  bool   `json:"canAppeal"`
+}
+
+func (h *Handler) requestStatus(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	r, err := h.desk.CheckToken(ctx, req.PathParameters["id"], req.QueryStringParameters["token"])
+	if err != nil {
+		return nil, err
+	}
+	j, _ := h.desk.Table.Lookup(r.Jurisdiction)
+	return ConsumerView{Reference: r.Reference, Type: string(r.Type), Status: string(r.Status),
+		ReceivedAt: r.Received.Format(time.RFC3339), DueAt: r.Due.String(), Extended: r.Extended,
+		Verified:  len(requests.Proven(r.Proofs)),
+		PolicyMet: h.desk.Policy.Check(r.Type, r.Proofs, r.Declaration, r.Corrections) == nil,
+		CanAppeal: r.Status == requests.Denied && r.Appeal == nil && j.Appeal != nil}, nil
+}
+
+func (h *Handler) verify(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var b struct {
+		Identifier string `json:"identifier"`
+		Code       string `json:"code"`
+	}
+	if err := decodeStrict(req.Body, &b, "identifier, code"); err != nil {
+		return nil, err
+	}
+	return h.desk.Verify(ctx, req.PathParameters["id"], b.Identifier, b.Code)
+}
+
+func (h *Handler) resend(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var b struct {
+		Identifier string `json:"identifier"`
+	}
+	if err := decodeStrict(req.Body, &b, "identifier"); err != nil {
+		return nil, err
+	}
+	return h.desk.Resend(ctx, req.PathParameters["id"], b.Identifier)
+}
+
+func (h *Handler) appeal(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var b struct {
+		Token  string `json:"token"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeStrict(req.Body, &b, "token, reason"); err != nil {
+		return nil, err
+	}
+	r, err := h.desk.Appeal(ctx, req.PathParameters["id"], b.Token, b.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return reply{status: 202, body: map[string]any{"reference": r.Reference, "status": r.Status, "appealDueAt": r.Appeal.Due.String()}}, nil
+}
+
+func (h *Handler) attest(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var a requestflow.Attestation
+	if err := decodeStrict(req.Body, &a, "identifiers, method, note"); err != nil {
+		return nil, err
+	}
+	return h.desk.Attest(ctx, req.PathParameters["id"], actor(c, "console"), a)
+}
+
+func (h *Handler) decide(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var b struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	}
+	if err := decodeStrict(req.Body, &b, "decision, reason"); err != nil {
+		return nil, err
+	}
+	r, err := h.desk.Decide(ctx, req.PathParameters["id"], actor(c, "console"), b.Decision, b.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return h.staffView(r), nil
+}
+
+func (h *Handler) review(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	var b struct {
+		Rows map[string]bool `json:"rows"`
+	}
+	if err := decodeStrict(req.Body, &b, "rows (ref → include)"); err != nil {
+		return nil, err
+	}
+	r, err := h.desk.Review(ctx, req.PathParameters["id"], actor(c, "console"), b.Rows)
+	if err != nil {
+		return nil, err
+	}
+	return h.staffView(r), nil
+}
+
+// staffView is a request as staff read it: everything, times in RFC
+// 3339, its verification state against the policy and its result.
+func (h *Handler) staffView(r requeststore.Request) map[string]any {
+	v := map[string]any{
+		"id": r.ID, "reference": r.Reference, "type": r.Type, "jurisdiction": r.Jurisdiction, "channel": r.Channel,
+		"status": r.Status, "name": r.Name, "phones": r.Phones, "emails": r.Emails, "customerId": r.CustomerID,
+		"accountNumber": r.Account, "corrections": r.Corrections, "comments": r.Comments, "campaignId": r.CampaignID,
+		"declaration": r.Declaration, "authorizedAgent": r.AuthorizedAgent,
+		"receivedAt": r.Received.Format(time.RFC3339), "dueAt": r.Due.String(), "daysLeft": h.desk.DaysLeft(r),
+		"extended": r.Extended, "extendReason": r.ExtendReason, "decision": r.Decision, "appeal": r.Appeal,
+		"reminded": r.Reminded, "escalated": r.Escalated, "result": r.Result, "updatedAt": r.Updated.Format(time.RFC3339),
+	}
+	if !r.Closed.IsZero() {
+		v["closedAt"] = r.Closed.Format(time.RFC3339)
+	}
+	if r.Wait != nil {
+		v["waitingFor"] = r.Wait.For
+	}
+	proofs := make([]map[string]any, len(r.Proofs))
+	for i, p := range r.Proofs {
+		proofs[i] = map[string]any{"kind": p.Kind.String(), "value": p.Value, "method": p.Method, "by": p.By, "at": p.At.Format(time.RFC3339)}
+	}
+	ver := map[string]any{"proofs": proofs, "policyMet": true}
+	if err := h.desk.Policy.Check(r.Type, r.Proofs, r.Declaration, r.Corrections); err != nil {
+		ver["policyMet"], ver["missing"] = false, err.Error()
+	}
+	v["verification"] = ver
+	return v
+}
+
+func (h *Handler) getRequest(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	r, err := h.desk.Get(ctx, req.PathParameters["id"], actor(c, "console"))
+	if err != nil {
+		return nil, err
+	}
+	return h.staffView(r), nil
+}
+
+func (h *Handler) queue(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	q := req.QueryStringParameters
+	var f requestflow.Filter
+	var errs veil.ValidationErrors
+	for _, s := range strings.FieldsFunc(q["status"], func(r rune) bool { return r == ',' }) {
+		st, err := requests.ParseStatus(s)
+		if err != nil {
+			errs = append(errs, veil.Invalid("status", "unknown status"))
+			continue
+		}
+		f.Statuses = append(f.Statuses, st)
+	}
+	if v := q["type"]; v != "" {
+		t, err := requests.ParseType(v)
+		if err != nil {
+			errs = append(errs, veil.Invalid("type", "must be access, delete, correct or opt_out"))
+		}
+		f.Type = t
+	}
+	if v := q["channel"]; v != "" {
+		c, err := requests.ParseChannel(v)
+		if err != nil {
+			errs = append(errs, veil.Invalid("channel", "must be web, agent, ivr or api"))
+		}
+		f.Channel = c
+	}
+	f.Jurisdiction = strings.ToUpper(strings.TrimSpace(q["jurisdiction"]))
+	if v := q["limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs = append(errs, veil.Invalid("limit", "a number from 1 to 500"))
+		}
+		f.Limit = n
+	}
+	f.Next = q["nextToken"]
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	page, next, err := h.desk.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if q["format"] == "csv" {
+		var b bytes.Buffer
+		if err := reports.WriteQueueCSV(&b, reports.QueueRows(page, h.desk.Today())); err != nil {
+			return nil, err
+		}
+		return csvReply("queue.csv", b.String(), next), nil
+	}
+	out := make([]map[string]any, len(page))
+	for i, r := range page {
+		out[i] = map[string]any{"id": r.ID, "reference": r.Reference, "type": r.Type, "jurisdiction": r.Jurisdiction,
+			"channel": r.Channel, "status": r.Status, "receivedAt": r.Received.Format(time.RFC3339), "dueAt": r.Due.String(),
+			"daysLeft": h.desk.DaysLeft(r), "extended": r.Extended}
+	}
+	return map[string]any{"requests": out, "nextToken": next}, nil
+}
+
+// csvReply answers text as a CSV download.
+func csvReply(name, text, next string) reply {
+	headers := map[string]string{"Content-Type": "text/csv; charset=utf-8",
+		"Content-Disposition": fmt.Sprintf("attachment; filename=%q", name), "Cache-Control": "no-store"}
+	if next != "" {
+		headers["X-Next-Token"] = next
+	}
+	return reply{status: 200, headers: headers, body: rawBody(text)}
+}
+
+// rawBody is a reply body sent as it is, not as JSON.
+type rawBody string
+
+func (h *Handler) requestAudit(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	evs, err := h.desk.Audit(ctx, req.PathParameters["id"], actor(c, "console"))
+	if err != nil {
+		return nil, err
+	}
+	if req.QueryStringParameters["format"] == "csv" {
+		var b bytes.Buffer
+		if err := reports.WriteAuditCSV(&b, evs); err != nil {
+			return nil, err
+		}
+		return csvReply("audit-"+req.PathParameters["id"]+".csv", b.String(), ""), nil
+	}
+	return map[string]any{"events": evs}, nil
+}
+
+func (h *Handler) metrics(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	year := h.desk.Today().Year - 1
+	if v := req.QueryStringParameters["year"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, veil.Invalid("year", "a year such as 2026")
+		}
+		year = n
+	}
+	rep, err := h.desk.Metrics(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	if req.QueryStringParameters["format"] == "csv" {
+		var b bytes.Buffer
+		if err := rep.WriteCSV(&b); err != nil {
+			return nil, err
+		}
+		return csvReply(fmt.Sprintf("ccpa-metrics-%d.csv", year), b.String(), ""), nil
+	}
+	return rep, nil
+}
+
+// Step is one workflow step's event (a Task state of
+// statemachine/privacy_request.asl.json that invokes IntakeFunction).
+type Step struct {
+	Step      string    `json:"step"`
+	RequestID string    `json:"requestId"`
+	At        time.Time `json:"at"`
+	TaskToken string    `json:"taskToken,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// HandleStep runs one workflow step. It returns a *veil.ValidationError
+// (unwrapped) for an unknown step or a missing request ID.
+func (h *Handler) HandleStep(ctx context.Context, s Step) (any, error) {
+	if err := requestflow.ValidateStep(s.RequestID); err != nil {
+		return nil, err
+	}
+	if s.At.IsZero() {
+		return nil, veil.Invalid("at", "the state's entered time is required")
+	}
+	d := h.desk
+	token := func() error {
+		if s.TaskToken == "" {
+			return veil.Invalid("taskToken", "required")
+		}
+		return nil
+	}
+	var out any
+	var err error
+	switch s.Step {
+	case "acknowledge":
+		out, err = d.Acknowledge(ctx, s.RequestID, s.At)
+	case "closeUnverified":
+		out, err = d.CloseUnverified(ctx, s.RequestID, s.At)
+	case "remind":
+		out, err = d.Remind(ctx, s.RequestID, s.At)
+	case "denied":
+		out, err = d.Denied(ctx, s.RequestID, s.At)
+	case "optOut":
+		out, err = struct{}{}, d.OptOut(ctx, s.RequestID, s.At)
+	case "complete":
+		out, err = d.Complete(ctx, s.RequestID, s.At)
+	case "fail":
+		out, err = struct{}{}, d.Fail(ctx, s.RequestID, s.Error, s.At)
+	case "awaitVerification", "awaitDecision", "awaitReview", "awaitAppeal", "awaitAppealDecision":
+		if err = token(); err != nil {
+			return nil, err
+		}
+		wait := map[string]func(context.Context, string, string, time.Time) error{
+			"awaitVerification": d.AwaitVerification, "awaitDecision": d.AwaitDecision, "awaitReview": d.AwaitReview,
+			"awaitAppeal": d.AwaitAppeal, "awaitAppealDecision": d.AwaitAppealDecision}[s.Step]
+		out, err = struct{}{}, wait(ctx, s.RequestID, s.TaskToken, s.At)
+	default:
+		return nil, veil.Invalid("step", "not a step of the privacy-request workflow")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeStep(raw json.RawMessage) (Step, error) {
+	var s Step
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return Step{}, veil.Invalid("event", "malformed workflow step")
+	}
+	return s, nil
+}

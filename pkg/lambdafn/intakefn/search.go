@@ -1,0 +1,73 @@
+package intakefn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// maxSearchIdentifiers bounds one GET /search, so its cost stays that of
+// one consumer's rows.
+const maxSearchIdentifiers = 20
+
+// searchRows serves GET /search?phone=&email=&customerId=&accountNumber=,
+// each parameter repeatable.
+func (h *Handler) searchRows(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	ids, err := SearchQuery(req.RawQueryString)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.search.Search(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	prefixes := make([]string, 0, len(ids))
+	for _, id := range ids {
+		prefixes = append(prefixes, search.KindNames[id.Kind])
+	}
+	slog.InfoContext(ctx, "staff search", "requestId", requestID(ctx), "caller", c.Subject,
+		"kinds", prefixes, "records", len(res.Records), "stale", len(res.Stale), "coverageObjects", res.Coverage.Objects,
+		"unreadable", len(res.Coverage.Unreadable), "pending", len(res.Coverage.Pending), "partial", len(res.Coverage.Partial))
+	return res, nil
+}
+
+// SearchQuery reads GET /search's query string. API Gateway joins repeated
+// parameters with commas in queryStringParameters, so the raw query string
+// is parsed instead. It returns a *veil.ValidationError naming an unknown
+// parameter, a query without identifiers, or one with too many.
+func SearchQuery(raw string) ([]search.Identifier, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, veil.Invalid("query", "malformed query string")
+	}
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var ids []search.Identifier
+	for _, name := range names {
+		kind, ok := search.ParseKind(name)
+		if !ok {
+			return nil, veil.Invalid(name, "unknown parameter; use phone, email, customerId or accountNumber")
+		}
+		for i, v := range q[name] {
+			ids = append(ids, search.Identifier{Field: fmt.Sprintf("%s[%d]", name, i), Kind: kind, Value: v})
+		}
+	}
+	if len(ids) == 0 {
+		return nil, veil.Invalid("query", "at least one of phone, email, customerId or accountNumber is required")
+	}
+	if len(ids) > maxSearchIdentifiers {
+		return nil, veil.Invalid("query", "at most %d identifiers per search", maxSearchIdentifiers)
+	}
+	return ids, nil
+}

@@ -1,0 +1,279 @@
+// Package search is SearchFunction, a task of the privacy-request workflow:
+// a request's proven identifiers in, every lead-list record holding them
+// written to the exports bucket, and a pointer to them out: Step Functions
+// passes at most 256 KB between states, and one consumer can have
+// thousands of rows.
+//
+// The workflow passes the request's ID alone (no identifier ever passes
+// through Step Functions state): the function reads the request from the
+// Requests table, searches the identifiers its requester proved, and
+// records what it found, and which rows a supervisor must review, in the
+// request. Invoked with identifiers instead, it searches those.
+package searchfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/requests"
+	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/veil"
+)
+
+// Identifier is one identifier a consumer named, as written; Kind is phone,
+// email, customerId or accountNumber.
+type Identifier struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// Input is the workflow's Search task input: the request alone (the
+// workflow's), or the request with the identifiers to search.
+type Input struct {
+	RequestID   string       `json:"requestId"`
+	Identifiers []Identifier `json:"identifiers"`
+}
+
+// Output is the Search task's result: where the records are, how many,
+// how many of them are held for review, and what the search could not
+// see. It never holds an identifier or a row.
+type Output struct {
+	RequestID string `json:"requestId"`
+	// RecordsKey is the records in the exports bucket, one search.Record
+	// a line (access.RecordsFile).
+	RecordsKey string `json:"recordsKey"`
+	// Records counts the records a requester may be sent as they are;
+	// Held the ones a supervisor must review first (in the records file
+	// too, named in the request's Result.Review).
+	Records  int               `json:"records"`
+	Held     int               `json:"held"`
+	Stale    int               `json:"stale"`
+	Coverage indexing.Coverage `json:"coverage"`
+}
+
+// Searcher is the search the handler calls (search.Service).
+type Searcher interface {
+	Search(ctx context.Context, ids []search.Identifier) (search.Result, error)
+}
+
+// Requests is the part of the Requests table the workflow's tasks call
+// (requeststore.Store).
+type Requests interface {
+	Get(ctx context.Context, id string) (requeststore.Request, error)
+	Update(ctx context.Context, id string, by requeststore.Actor, action string, detail map[string]string,
+		change func(*requeststore.Request) error) (requeststore.Request, error)
+}
+
+var _ Requests = (*requeststore.Store)(nil)
+
+// Workflow is who the workflow's tasks change a request as.
+var Workflow = requeststore.Actor{Subject: "workflow", Role: "system", Source: "stepfunctions"}
+
+// Reasons a row is held for review.
+const (
+	// HeldPlaceholder: every identifier the row matched on belongs to
+	// nobody (search.Record.PlaceholderOnly).
+	HeldPlaceholder = "placeholder"
+	// HeldDifferentName: the row names someone other than the requester
+	// (a household landline shared by several people, say).
+	HeldDifferentName = "different_name"
+)
+
+// Validate checks the input and returns its identifiers; it returns a
+// *veil.ValidationError naming the first bad field.
+func (in Input) Validate() ([]search.Identifier, error) {
+	if in.RequestID == "" {
+		return nil, veil.Invalid("requestId", "required")
+	}
+	if len(in.Identifiers) == 0 {
+		return nil, veil.Invalid("identifiers", "at least one identifier is required")
+	}
+	ids := make([]search.Identifier, len(in.Identifiers))
+	for i, id := range in.Identifiers {
+		kind, ok := search.ParseKind(id.Kind)
+		if !ok {
+			return nil, veil.Invalid(fmt.Sprintf("identifiers[%d].kind", i), "must be phone, email, customerId or accountNumber")
+		}
+		ids[i] = search.Identifier{Field: fmt.Sprintf("identifiers[%d].value", i), Kind: kind, Value: id.Value}
+	}
+	return ids, nil
+}
+
+// Proven returns the identifiers r's requester proved, the only ones the
+// workflow acts on; none is a *veil.ValidationError on "proofs".
+func Proven(r requeststore.Request) ([]search.Identifier, error) {
+	ids := make([]search.Identifier, 0, len(r.Proofs))
+	for i, p := range r.Proofs {
+		if !p.Kind.IsIdentifier() || p.Value == "" {
+			continue
+		}
+		ids = append(ids, search.Identifier{Field: fmt.Sprintf("proofs[%d]", i), Kind: p.Kind, Value: p.Value})
+	}
+	if len(ids) == 0 {
+		return nil, veil.Invalid("proofs", "the requester proved no identifier")
+	}
+	return ids, nil
+}
+
+// HoldReason returns why rec must be reviewed before a requester named
+// name is sent it ("" when it need not be): a row matched only on
+// placeholders, or one naming someone else.
+func HoldReason(name string, rec search.Record) string {
+	switch {
+	case rec.PlaceholderOnly:
+		return HeldPlaceholder
+	case name != "" && rec.Name() != "" && identifiers.FoldName(name) != identifiers.FoldName(rec.Name()):
+		return HeldDifferentName
+	}
+	return ""
+}
+
+// Handler runs the Search task.
+type Handler struct {
+	search   Searcher
+	files    access.FileStore
+	requests Requests
+}
+
+// New returns a Handler writing records to files and reading requests
+// from reqs (nil: it takes identifiers only).
+func New(s Searcher, files access.FileStore, reqs Requests) *Handler {
+	return &Handler{search: s, files: files, requests: reqs}
+}
+
+// Build is SearchFunction's lambdafn.Builder.
+func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
+	v, err := lambdafn.Require(getenv, "EXPORTS_BUCKET", "REQUESTS_TABLE")
+	if err != nil {
+		return nil, err
+	}
+	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	files := &access.Files{API: s3.NewFromConfig(awsCfg), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")}
+	return New(svc, files, lambdafn.RequestStore(awsCfg, v[1])).Handle, nil
+}
+
+// Handle searches. It returns a *veil.ValidationError (unwrapped, so the
+// workflow's Catch matches its type name) for bad input; other errors are
+// worth a retry, and a retry writes the same records and result.
+func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+	if in.RequestID != "" && len(in.Identifiers) == 0 && h.requests != nil {
+		return h.request(ctx, in.RequestID)
+	}
+	ids, err := in.Validate()
+	if err != nil {
+		return Output{}, err
+	}
+	res, err := h.search.Search(ctx, ids)
+	if err != nil {
+		return Output{}, err
+	}
+	// The workflow answers the consumer: never with a row matched only on
+	// an identifier that belongs to nobody (and never deletes one).
+	res = res.ForConsumer()
+	key, err := access.PutRecords(ctx, h.files, in.RequestID, res.Records)
+	if err != nil {
+		return Output{}, err
+	}
+	out := Output{RequestID: in.RequestID, RecordsKey: key, Records: len(res.Records), Stale: len(res.Stale), Coverage: res.Coverage}
+	h.log(ctx, out, len(ids))
+	return out, nil
+}
+
+// request searches request id's proven identifiers and records the result
+// in the request: every record goes to the records file, and the ones to
+// review are named there, never dropped unseen.
+func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+	r, err := h.requests.Get(ctx, id)
+	if err != nil {
+		return Output{}, err
+	}
+	ids, err := Proven(r)
+	if err != nil {
+		return Output{}, err
+	}
+	res, err := h.search.Search(ctx, ids)
+	if err != nil {
+		return Output{}, err
+	}
+	// An erasure never touches a placeholder-only row, so only an answer
+	// holds those for review.
+	var held []requeststore.Held
+	for _, rec := range res.Records {
+		reason := HoldReason(r.Name, rec)
+		if reason == "" || (r.Type != requests.Access && rec.PlaceholderOnly) {
+			continue
+		}
+		held = append(held, requeststore.Held{Ref: rec.Ref(), Key: rec.Key, Row: rec.Row, Sheet: rec.Sheet, Reason: reason})
+	}
+	// Only an answer needs the rows themselves: a copy of the rows an
+	// erasure is about to mask would outlive the erasure.
+	key := ""
+	if r.Type == requests.Access {
+		if key, err = access.PutRecords(ctx, h.files, id, res.Records); err != nil {
+			return Output{}, err
+		}
+	}
+	out := Output{RequestID: id, RecordsKey: key, Records: len(res.Records) - len(held), Held: len(held), Stale: len(res.Stale),
+		Coverage: res.Coverage}
+	cov := res.Coverage
+	detail := map[string]string{"records": strconv.Itoa(out.Records), "held": strconv.Itoa(out.Held)}
+	_, err = h.requests.Update(ctx, id, Workflow, "searched", detail, func(r *requeststore.Request) error {
+		next := &requeststore.Result{RecordsKey: key, Records: out.Records, Review: reviewed(r.Result, held),
+			Complete: cov.Complete(), Coverage: &cov}
+		if r.Result != nil {
+			next.ExportID, next.JobID = r.Result.ExportID, r.Result.JobID
+		}
+		r.Result = next
+		return nil
+	})
+	if err != nil {
+		return Output{}, err
+	}
+	h.log(ctx, out, len(ids))
+	return out, nil
+}
+
+// reviewed returns held with the choices a supervisor already made on the
+// same rows kept (a search run again, on appeal say, asks only about rows
+// nobody has looked at).
+func reviewed(prev *requeststore.Result, held []requeststore.Held) []requeststore.Held {
+	held = slices.Clone(held)
+	if prev == nil {
+		return held
+	}
+	chose := map[string]*bool{}
+	for _, h := range prev.Review {
+		if h.Include != nil {
+			chose[h.Ref+"\x00"+h.Reason] = h.Include
+		}
+	}
+	for i := range held {
+		held[i].Include = chose[held[i].Ref+"\x00"+held[i].Reason]
+	}
+	return held
+}
+
+func (h *Handler) log(ctx context.Context, out Output, ids int) {
+	requestID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
+	slog.InfoContext(ctx, "search", "requestId", requestID, "privacyRequest", out.RequestID,
+		"identifiers", ids, "records", out.Records, "held", out.Held, "stale", out.Stale, "coverageObjects", out.Coverage.Objects,
+		"unreadable", len(out.Coverage.Unreadable), "pending", len(out.Coverage.Pending), "partial", len(out.Coverage.Partial))
+}
