@@ -10,11 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/indexfn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
+	"github.com/veil-privacy/veil/pkg/tasks"
 )
 
 // typeOf returns a new value of the Go type an events/ fixture stands for,
@@ -32,11 +30,11 @@ func typeOf(path string) any {
 	case dir == "index/" && strings.HasPrefix(name, "distributed-map-"):
 		return &indexfn.MapBatch{}
 	case dir == "search/":
-		return &searchfn.Input{}
+		return &tasks.SearchInput{}
 	case dir == "export/":
-		return &exportfn.Input{}
+		return &tasks.ExportInput{}
 	case dir == "pseudonymize/":
-		return &pseudonymizefn.Input{}
+		return &tasks.PseudonymizeInput{}
 	}
 	return nil
 }

@@ -15,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -37,12 +34,12 @@ type Contract struct {
 // the request out, each invoked with Parameters {"requestId"} alone; the
 // other Task states run a Step.
 var Workflow = []Contract{
-	{State: "Search", Function: "SearchFunction", Input: searchfn.Input{}, Output: searchfn.Output{},
+	{State: "Search", Function: "SearchFunction", Input: SearchInput{}, Output: SearchOutput{},
 		Errors: []error{&veil.ValidationError{}}},
-	{State: "Export", Function: "ExportFunction", Input: exportfn.Input{}, Output: exportfn.Output{},
+	{State: "Export", Function: "ExportFunction", Input: ExportInput{}, Output: ExportOutput{},
 		Errors: []error{&veil.ValidationError{}}},
-	{State: "Pseudonymize", Function: "PseudonymizeFunction", Input: pseudonymizefn.Input{}, Output: pseudonymizefn.Output{},
-		Errors: []error{&veil.ValidationError{}, &pseudonymizefn.FailedError{}}},
+	{State: "Pseudonymize", Function: "PseudonymizeFunction", Input: PseudonymizeInput{}, Output: PseudonymizeOutput{},
+		Errors: []error{&veil.ValidationError{}, &FailedError{}}},
 }
 
 // StepInput is what the workflow invokes IntakeFunction with for one of

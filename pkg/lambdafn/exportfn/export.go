@@ -14,48 +14,17 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/veil-privacy/veil/pkg/access"
-	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	fsearch "github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
-
-// Input is the workflow's Export task input: the request alone (the
-// workflow's), or the request with the pointer to its search's records
-// and their coverage, or with identifiers.
-type Input struct {
-	RequestID    string    `json:"requestId"`
-	Requester    string    `json:"requester,omitempty"`
-	Jurisdiction string    `json:"jurisdiction,omitempty"`
-	Received     time.Time `json:"received,omitzero"`
-	// RecordsKey is where SearchFunction wrote the records
-	// (exports/<requestId>/records.jsonl), Coverage what it could see.
-	RecordsKey string             `json:"recordsKey,omitempty"`
-	Coverage   *indexing.Coverage `json:"coverage,omitempty"`
-	// Identifiers are searched for when there is no RecordsKey.
-	Identifiers []searchfn.Identifier `json:"identifiers,omitempty"`
-}
-
-// onlyRequest reports whether in names the request and nothing else.
-func (in Input) onlyRequest() bool {
-	return in.RequestID != "" && in.Requester == "" && in.Jurisdiction == "" && in.Received.IsZero() &&
-		in.RecordsKey == "" && in.Coverage == nil && len(in.Identifiers) == 0
-}
-
-// Output is the Export task's result; Links is nil for the workflow's
-// request (links are credentials, never Step Functions state).
-type Output struct {
-	access.Export
-	Links *access.Links `json:"links,omitempty"`
-}
 
 // Exporter is the export the handler runs (access.Service).
 type Exporter interface {
@@ -69,13 +38,13 @@ type Handler struct {
 	// base is PUBLIC_API_URL: where the links point.
 	base     string
 	files    access.FileStore
-	requests searchfn.Requests
+	requests lambdafn.Requests
 }
 
 // New returns a Handler whose links point at base, reading requests from
 // reqs and filtering their records in files (nil reqs: it takes records
 // keys and identifiers only).
-func New(x Exporter, base string, files access.FileStore, reqs searchfn.Requests) *Handler {
+func New(x Exporter, base string, files access.FileStore, reqs lambdafn.Requests) *Handler {
 	return &Handler{exports: x, base: base, files: files, requests: reqs}
 }
 
@@ -96,45 +65,45 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // Handle exports. It returns a *veil.ValidationError (unwrapped, so the
 // workflow's Catch matches its type name) for bad input; other errors are
 // worth a retry, and a retry writes the same export once.
-func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
-	if in.onlyRequest() && h.requests != nil {
+func (h *Handler) Handle(ctx context.Context, in tasks.ExportInput) (tasks.ExportOutput, error) {
+	if in.OnlyRequest() && h.requests != nil {
 		return h.request(ctx, in.RequestID)
 	}
 	if in.RequestID == "" {
-		return Output{}, veil.Invalid("requestId", "required")
+		return tasks.ExportOutput{}, veil.Invalid("requestId", "required")
 	}
 	ai := access.Input{ID: in.RequestID, Requester: in.Requester, Jurisdiction: in.Jurisdiction, Received: in.Received, RecordsKey: in.RecordsKey}
 	if in.Coverage != nil {
 		ai.Coverage = *in.Coverage
 	}
 	if in.RecordsKey == "" {
-		ids, err := searchfn.Input{RequestID: in.RequestID, Identifiers: in.Identifiers}.Validate()
+		ids, err := tasks.SearchInput{RequestID: in.RequestID, Identifiers: in.Identifiers}.Validate()
 		if err != nil {
-			return Output{}, err
+			return tasks.ExportOutput{}, err
 		}
 		ai.Identifiers = ids
 	}
 	x, err := h.exports.Export(ctx, ai)
 	if err != nil {
-		return Output{}, err
+		return tasks.ExportOutput{}, err
 	}
 	links, err := h.exports.LinksFor(x, h.base)
 	if err != nil {
-		return Output{}, err
+		return tasks.ExportOutput{}, err
 	}
 	logExport(ctx, x)
-	return Output{Export: x, Links: &links}, nil
+	return tasks.ExportOutput{Export: x, Links: &links}, nil
 }
 
 // request exports request id's search result, the held rows a supervisor
 // did not include left out.
-func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+func (h *Handler) request(ctx context.Context, id string) (tasks.ExportOutput, error) {
 	r, err := h.requests.Get(ctx, id)
 	if err != nil {
-		return Output{}, err
+		return tasks.ExportOutput{}, err
 	}
 	if r.Result == nil || r.Result.RecordsKey == "" {
-		return Output{}, veil.Invalid("result", "the request has no search result to export")
+		return tasks.ExportOutput{}, veil.Invalid("result", "the request has no search result to export")
 	}
 	drop := map[string]bool{}
 	for _, held := range r.Result.Review {
@@ -144,7 +113,7 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 	}
 	if len(drop) > 0 {
 		if _, err := access.FilterRecords(ctx, h.files, r.Result.RecordsKey, func(rec fsearch.Record) bool { return !drop[rec.Ref()] }); err != nil {
-			return Output{}, err
+			return tasks.ExportOutput{}, err
 		}
 	}
 	ai := access.Input{ID: r.ID, Requester: "workflow", Jurisdiction: r.Jurisdiction, Received: r.Received, RecordsKey: r.Result.RecordsKey}
@@ -153,10 +122,10 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 	}
 	x, err := h.exports.Export(ctx, ai)
 	if err != nil {
-		return Output{}, err
+		return tasks.ExportOutput{}, err
 	}
 	detail := map[string]string{"exportId": x.ID, "records": strconv.Itoa(x.Records)}
-	_, err = h.requests.Update(ctx, id, searchfn.Workflow, "exported", detail, func(r *requeststore.Request) error {
+	_, err = h.requests.Update(ctx, id, lambdafn.Workflow, "exported", detail, func(r *requeststore.Request) error {
 		if r.Result == nil {
 			return veil.Invalid("result", "the request has no search result to export")
 		}
@@ -166,10 +135,10 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 		return nil
 	})
 	if err != nil {
-		return Output{}, err
+		return tasks.ExportOutput{}, err
 	}
 	logExport(ctx, x)
-	return Output{Export: x}, nil
+	return tasks.ExportOutput{Export: x}, nil
 }
 
 func logExport(ctx context.Context, x access.Export) {

@@ -8,7 +8,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
-	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -25,7 +25,7 @@ func (r *recordingExports) LinksFor(x access.Export, base string) (access.Links,
 }
 
 func TestHandleSampleEvent(t *testing.T) {
-	var in Input
+	var in tasks.ExportInput
 	lambdafntest.Decode(t, "export/sfn-export-task.json", &in)
 	rec := &recordingExports{}
 	out, err := New(rec, "https://privacy.example.com", nil, nil).Handle(context.Background(), in)
@@ -42,14 +42,14 @@ func TestHandleSampleEvent(t *testing.T) {
 
 func TestHandleSearchesIdentifiers(t *testing.T) {
 	rec := &recordingExports{}
-	_, err := New(rec, "", nil, nil).Handle(context.Background(), Input{RequestID: "r-1", Identifiers: []searchfn.Identifier{{Kind: "email", Value: "a@example.com"}}})
+	_, err := New(rec, "", nil, nil).Handle(context.Background(), tasks.ExportInput{RequestID: "r-1", Identifiers: []tasks.Identifier{{Kind: "email", Value: "a@example.com"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.in.Identifiers) != 1 || rec.in.Identifiers[0].Kind != identifiers.Email || rec.in.RecordsKey != "" {
 		t.Fatalf("exported %+v, want the email searched for", rec.in)
 	}
-	for _, in := range []Input{{}, {RequestID: "r-1"}, {RequestID: "r-1", Identifiers: []searchfn.Identifier{{Kind: "ssn", Value: "1"}}}} {
+	for _, in := range []tasks.ExportInput{{}, {RequestID: "r-1"}, {RequestID: "r-1", Identifiers: []tasks.Identifier{{Kind: "ssn", Value: "1"}}}} {
 		_, err := New(rec, "", nil, nil).Handle(context.Background(), in)
 		var ve *veil.ValidationError
 		if !errors.As(err, &ve) {

@@ -16,11 +16,11 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
-	lsearch "github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -53,7 +53,7 @@ func TestHandleRequest(t *testing.T) {
 	st := &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}}
 	files := &access.Files{API: s3.NewFromConfig(s.AWS), Bucket: s.Names["ExportsBucket"]}
 
-	var in exportfn.Input
+	var in tasks.ExportInput
 	lambdafntest.Decode(t, "export/sfn-request-task.json", &in)
 	recs := make([]search.Record, 4)
 	for i := range recs {
@@ -69,9 +69,9 @@ func TestHandleRequest(t *testing.T) {
 	r := requeststore.Request{ID: in.RequestID, Reference: "VR-1", Type: requests.Access, Jurisdiction: "CA", Channel: requests.Web,
 		Status: requests.Received, Received: at, Result: &requeststore.Result{RecordsKey: key, Records: 1, Complete: true, Coverage: &cov,
 			Review: []requeststore.Held{
-				{Ref: recs[1].Ref(), Key: "list.csv", Row: 2, Reason: lsearch.HeldDifferentName},             // not reviewed
-				{Ref: recs[2].Ref(), Key: "list.csv", Row: 3, Reason: lsearch.HeldPlaceholder, Include: &no}, // excluded
-				{Ref: recs[3].Ref(), Key: "list.csv", Row: 4, Reason: lsearch.HeldDifferentName, Include: &yes},
+				{Ref: recs[1].Ref(), Key: "list.csv", Row: 2, Reason: "different_name"},            // not reviewed
+				{Ref: recs[2].Ref(), Key: "list.csv", Row: 3, Reason: "placeholder", Include: &no}, // excluded
+				{Ref: recs[3].Ref(), Key: "list.csv", Row: 4, Reason: "different_name", Include: &yes},
 			}}}
 	if _, _, err := st.Create(ctx, r, "", requeststore.Actor{Subject: "consumer", Source: "web"}); err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestHandleRequest(t *testing.T) {
 		requeststore.Actor{Subject: "consumer"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.Handle(ctx, exportfn.Input{RequestID: "r-2"})
+	_, err = h.Handle(ctx, tasks.ExportInput{RequestID: "r-2"})
 	if ve, ok := err.(*veil.ValidationError); !ok || ve.Field != "result" {
 		t.Fatalf("no result: error = %#v, want *veil.ValidationError on result", err)
 	}

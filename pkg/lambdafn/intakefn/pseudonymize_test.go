@@ -21,7 +21,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
-	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -196,7 +196,7 @@ func TestConfirmedJobs(t *testing.T) {
 			}
 			dec := json.NewDecoder(bytes.NewReader(in.Payload))
 			dec.DisallowUnknownFields()
-			var payload pseudonymizefn.Input
+			var payload tasks.PseudonymizeInput
 			if err := dec.Decode(&payload); err != nil || payload.JobID != id || payload.RequestID != "" || len(payload.Identifiers) != 0 {
 				t.Fatalf("payload %s (%v), want PseudonymizeFunction's input with jobId %s only", in.Payload, err, id)
 			}

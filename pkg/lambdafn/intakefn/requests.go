@@ -21,6 +21,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -351,19 +352,9 @@ func (h *Handler) metrics(ctx context.Context, _ auth.Caller, req events.APIGate
 	return rep, nil
 }
 
-// Step is one workflow step's event (a Task state of
-// statemachine/privacy_request.asl.json that invokes IntakeFunction).
-type Step struct {
-	Step      string    `json:"step"`
-	RequestID string    `json:"requestId"`
-	At        time.Time `json:"at"`
-	TaskToken string    `json:"taskToken,omitempty"`
-	Error     string    `json:"error,omitempty"`
-}
-
 // HandleStep runs one workflow step. It returns a *veil.ValidationError
 // (unwrapped) for an unknown step or a missing request ID.
-func (h *Handler) HandleStep(ctx context.Context, s Step) (any, error) {
+func (h *Handler) HandleStep(ctx context.Context, s tasks.StepInput) (any, error) {
 	if err := requestflow.ValidateStep(s.RequestID); err != nil {
 		return nil, err
 	}
@@ -411,10 +402,10 @@ func (h *Handler) HandleStep(ctx context.Context, s Step) (any, error) {
 	return out, nil
 }
 
-func decodeStep(raw json.RawMessage) (Step, error) {
-	var s Step
+func decodeStep(raw json.RawMessage) (tasks.StepInput, error) {
+	var s tasks.StepInput
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return Step{}, veil.Invalid("event", "malformed workflow step")
+		return tasks.StepInput{}, veil.Invalid("event", "malformed workflow step")
 	}
 	return s, nil
 }

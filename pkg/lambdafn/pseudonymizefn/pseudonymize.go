@@ -17,39 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/veil-privacy/veil/pkg/erasure"
-	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
-	lsearch "github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/masking"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
-
-// Input is what the function is invoked with: a job to run (JobID), the
-// workflow's Pseudonymize task (RequestID alone), or a request with its
-// identifiers (as the Search task takes them) and what SearchFunction
-// found.
-type Input struct {
-	JobID        string               `json:"jobId,omitempty"`
-	RequestID    string               `json:"requestId,omitempty"`
-	Identifiers  []lsearch.Identifier `json:"identifiers,omitempty"`
-	Jurisdiction string               `json:"jurisdiction,omitempty"`
-	RecordsKey   string               `json:"recordsKey,omitempty"`
-	Coverage     *indexing.Coverage   `json:"coverage,omitempty"`
-}
-
-// Output is the job as it ended (or as far as it got).
-type Output struct {
-	JobID  string `json:"jobId"`
-	Status string `json:"status"`
-}
-
-// FailedError is a job that ended failed: something is left, named in the
-// job. Its type name is the errorType the workflow sees.
-type FailedError struct{ JobID, Reason string }
-
-func (e *FailedError) Error() string { return "erasure job " + e.JobID + " failed: " + e.Reason }
 
 // Jobs is what the handler runs jobs with (erasure.Service).
 type Jobs interface {
@@ -61,7 +35,7 @@ type Jobs interface {
 // workflow's requests are read and their jobs recorded.
 type Handler struct {
 	Jobs     Jobs
-	Requests lsearch.Requests
+	Requests lambdafn.Requests
 }
 
 // Build is PseudonymizeFunction's lambdafn.Builder.
@@ -81,31 +55,31 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // Handle runs the job in, starting a request's first. It returns a
 // *veil.ValidationError for bad input, a *FailedError for a job that ended
 // failed, other errors for failures worth a retry (the job resumes).
-func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+func (h *Handler) Handle(ctx context.Context, in tasks.PseudonymizeInput) (tasks.PseudonymizeOutput, error) {
 	if in.JobID == "" && in.RequestID != "" && len(in.Identifiers) == 0 && h.Requests != nil {
 		return h.request(ctx, in.RequestID)
 	}
 	id := in.JobID
 	if id == "" {
 		if in.RequestID == "" {
-			return Output{}, veil.Invalid("jobId", "a job ID, or a request ID with its identifiers, is required")
+			return tasks.PseudonymizeOutput{}, veil.Invalid("jobId", "a job ID, or a request ID with its identifiers, is required")
 		}
-		ids, err := lsearch.Input{RequestID: in.RequestID, Identifiers: in.Identifiers}.Validate()
+		ids, err := tasks.SearchInput{RequestID: in.RequestID, Identifiers: in.Identifiers}.Validate()
 		if err != nil {
-			return Output{}, err
+			return tasks.PseudonymizeOutput{}, err
 		}
 		id = erasure.JobID(in.RequestID, erasure.Erasure)
 		if err := h.start(ctx, id, erasure.Request{RequestID: in.RequestID, Requester: "workflow", Operation: erasure.Erasure,
 			Jurisdiction: in.Jurisdiction, Identifiers: ids}); err != nil {
-			return Output{}, err
+			return tasks.PseudonymizeOutput{}, err
 		}
 	}
 	if !erasure.ValidID(id) {
-		return Output{}, veil.Invalid("jobId", "not a valid job ID")
+		return tasks.PseudonymizeOutput{}, veil.Invalid("jobId", "not a valid job ID")
 	}
 	j, err := h.Jobs.Run(ctx, id)
 	if err != nil {
-		return Output{JobID: id, Status: j.Status}, err
+		return tasks.PseudonymizeOutput{JobID: id, Status: j.Status}, err
 	}
 	return ended(ctx, j)
 }
@@ -120,10 +94,10 @@ func (h *Handler) start(ctx context.Context, id string, r erasure.Request) error
 
 // request erases (or corrects) what request id's requester proved and
 // records the job in the request.
-func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+func (h *Handler) request(ctx context.Context, id string) (tasks.PseudonymizeOutput, error) {
 	r, err := h.Requests.Get(ctx, id)
 	if err != nil {
-		return Output{}, err
+		return tasks.PseudonymizeOutput{}, err
 	}
 	// Rows under another name than the requester's are left alone unless
 	// the supervisor's review included them.
@@ -143,21 +117,21 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 		er.Operation, action = erasure.Correction, "corrected"
 		er.Correction = &masking.Correction{Set: r.Corrections}
 	default:
-		return Output{}, veil.Invalid("type", "only a delete or correct request is pseudonymized")
+		return tasks.PseudonymizeOutput{}, veil.Invalid("type", "only a delete or correct request is pseudonymized")
 	}
-	if er.Identifiers, err = lsearch.Proven(r); err != nil {
-		return Output{}, err
+	if er.Identifiers, err = lambdafn.Proven(r); err != nil {
+		return tasks.PseudonymizeOutput{}, err
 	}
 	jobID := erasure.JobID(r.ID, er.Operation)
 	if err := h.start(ctx, jobID, er); err != nil {
-		return Output{}, err
+		return tasks.PseudonymizeOutput{}, err
 	}
 	j, err := h.Jobs.Run(ctx, jobID)
 	if err != nil {
-		return Output{JobID: jobID, Status: j.Status}, err
+		return tasks.PseudonymizeOutput{JobID: jobID, Status: j.Status}, err
 	}
 	detail := map[string]string{"jobId": j.ID, "status": j.Status}
-	_, err = h.Requests.Update(ctx, id, lsearch.Workflow, action, detail, func(r *requeststore.Request) error {
+	_, err = h.Requests.Update(ctx, id, lambdafn.Workflow, action, detail, func(r *requeststore.Request) error {
 		res := requeststore.Result{}
 		if r.Result != nil {
 			res = *r.Result
@@ -172,20 +146,20 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 		return nil
 	})
 	if err != nil {
-		return Output{JobID: j.ID, Status: j.Status}, err
+		return tasks.PseudonymizeOutput{JobID: j.ID, Status: j.Status}, err
 	}
 	return ended(ctx, j)
 }
 
 // ended answers job j as it ended: a *FailedError for a failed one.
-func ended(ctx context.Context, j erasure.Job) (Output, error) {
+func ended(ctx context.Context, j erasure.Job) (tasks.PseudonymizeOutput, error) {
 	awsID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsID = lc.AwsRequestID
 	}
 	slog.InfoContext(ctx, "pseudonymize", "requestId", awsID, "jobId", j.ID, "privacyRequest", j.RequestID, "status", j.Status)
 	if j.Status == erasure.StatusFailed {
-		return Output{JobID: j.ID, Status: j.Status}, &FailedError{JobID: j.ID, Reason: j.Error}
+		return tasks.PseudonymizeOutput{JobID: j.ID, Status: j.Status}, &tasks.FailedError{JobID: j.ID, Reason: j.Error}
 	}
-	return Output{JobID: j.ID, Status: j.Status}, nil
+	return tasks.PseudonymizeOutput{JobID: j.ID, Status: j.Status}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -44,7 +45,7 @@ func (f *fakeJobs) Run(_ context.Context, id string) (erasure.Job, error) {
 
 // TestHandleJobSampleEvent: a job ID in is that job run.
 func TestHandleJobSampleEvent(t *testing.T) {
-	var in pseudonymizefn.Input
+	var in tasks.PseudonymizeInput
 	lambdafntest.Decode(t, "pseudonymize/intake-job.json", &in)
 	jobs := &fakeJobs{started: map[string]erasure.Request{}, job: erasure.Job{Status: erasure.StatusCompleted}}
 	out, err := (&pseudonymizefn.Handler{Jobs: jobs}).Handle(context.Background(), in)
@@ -63,7 +64,7 @@ func TestHandleRequest(t *testing.T) {
 	ddb := dynamodb.NewFromConfig(s.AWS)
 	table := s.Names["RequestsTable"]
 	st := &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}}
-	var sample pseudonymizefn.Input
+	var sample tasks.PseudonymizeInput
 	lambdafntest.Decode(t, "pseudonymize/sfn-request-task.json", &sample)
 
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -96,10 +97,10 @@ func TestHandleRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			jobs := &fakeJobs{started: map[string]erasure.Request{}, startErr: tc.startErr, job: tc.job}
-			out, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, pseudonymizefn.Input{RequestID: tc.id})
+			out, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, tasks.PseudonymizeInput{RequestID: tc.id})
 			jobID := erasure.JobID(tc.id, tc.op)
 			if tc.failed {
-				if fe, ok := err.(*pseudonymizefn.FailedError); !ok || fe.JobID != jobID {
+				if fe, ok := err.(*tasks.FailedError); !ok || fe.JobID != jobID {
 					t.Fatalf("error = %#v, want *FailedError of %s, unwrapped", err, jobID)
 				}
 			} else if err != nil {
@@ -140,7 +141,7 @@ func TestHandleRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		jobs := &fakeJobs{started: map[string]erasure.Request{}}
-		_, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, pseudonymizefn.Input{RequestID: r.ID})
+		_, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, tasks.PseudonymizeInput{RequestID: r.ID})
 		if _, ok := err.(*veil.ValidationError); !ok || len(jobs.started) != 0 {
 			t.Fatalf("%s: error = %#v, %d started; want a *veil.ValidationError, none started", r.ID, err, len(jobs.started))
 		}

@@ -17,12 +17,14 @@ import (
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	lsearch "github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -88,7 +90,7 @@ func lines(t *testing.T, files *access.Files, key string) []string {
 func TestHandleRequest(t *testing.T) {
 	st, files := env(t)
 	ctx := context.Background()
-	var in lsearch.Input
+	var in tasks.SearchInput
 	lambdafntest.Decode(t, "search/sfn-request-task.json", &in)
 	create(t, st, in.RequestID, phone)
 	rec := func(row int64, name string) search.Record {
@@ -148,7 +150,7 @@ func TestHandleRequest(t *testing.T) {
 	check("")
 
 	// A retry finds a job recorded meanwhile and keeps it.
-	if _, err := st.Update(ctx, in.RequestID, lsearch.Workflow, "test", nil, func(r *requeststore.Request) error {
+	if _, err := st.Update(ctx, in.RequestID, lambdafn.Workflow, "test", nil, func(r *requeststore.Request) error {
 		r.Result.JobID = "job-1"
 		return nil
 	}); err != nil {
@@ -168,11 +170,11 @@ func TestHandleRequestRejects(t *testing.T) {
 	ctx := context.Background()
 	create(t, st, "r-unproven")
 	h := lsearch.New(&fixedSearch{}, files, st)
-	_, err := h.Handle(ctx, lsearch.Input{RequestID: "r-unproven"})
+	_, err := h.Handle(ctx, tasks.SearchInput{RequestID: "r-unproven"})
 	if ve, ok := err.(*veil.ValidationError); !ok || ve.Field != "proofs" {
 		t.Fatalf("error = %#v, want *veil.ValidationError on proofs", err)
 	}
-	if _, err := h.Handle(ctx, lsearch.Input{RequestID: "r-unknown"}); !errors.Is(err, veil.ErrNotFound) {
+	if _, err := h.Handle(ctx, tasks.SearchInput{RequestID: "r-unknown"}); !errors.Is(err, veil.ErrNotFound) {
 		t.Fatalf("unknown request: error = %v, want not found", err)
 	}
 }

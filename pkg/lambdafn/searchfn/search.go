@@ -13,7 +13,6 @@ package searchfn
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -24,62 +23,17 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/identifiers"
-	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
-	"github.com/veil-privacy/veil/pkg/veil"
+	"github.com/veil-privacy/veil/pkg/tasks"
 )
-
-// Identifier is one identifier a consumer named, as written; Kind is phone,
-// email, customerId or accountNumber.
-type Identifier struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-}
-
-// Input is the workflow's Search task input: the request alone (the
-// workflow's), or the request with the identifiers to search.
-type Input struct {
-	RequestID   string       `json:"requestId"`
-	Identifiers []Identifier `json:"identifiers"`
-}
-
-// Output is the Search task's result: where the records are, how many,
-// how many of them are held for review, and what the search could not
-// see. It never holds an identifier or a row.
-type Output struct {
-	RequestID string `json:"requestId"`
-	// RecordsKey is the records in the exports bucket, one search.Record
-	// a line (access.RecordsFile).
-	RecordsKey string `json:"recordsKey"`
-	// Records counts the records a requester may be sent as they are;
-	// Held the ones a supervisor must review first (in the records file
-	// too, named in the request's Result.Review).
-	Records  int               `json:"records"`
-	Held     int               `json:"held"`
-	Stale    int               `json:"stale"`
-	Coverage indexing.Coverage `json:"coverage"`
-}
 
 // Searcher is the search the handler calls (search.Service).
 type Searcher interface {
 	Search(ctx context.Context, ids []search.Identifier) (search.Result, error)
 }
-
-// Requests is the part of the Requests table the workflow's tasks call
-// (requeststore.Store).
-type Requests interface {
-	Get(ctx context.Context, id string) (requeststore.Request, error)
-	Update(ctx context.Context, id string, by requeststore.Actor, action string, detail map[string]string,
-		change func(*requeststore.Request) error) (requeststore.Request, error)
-}
-
-var _ Requests = (*requeststore.Store)(nil)
-
-// Workflow is who the workflow's tasks change a request as.
-var Workflow = requeststore.Actor{Subject: "workflow", Role: "system", Source: "stepfunctions"}
 
 // Reasons a row is held for review.
 const (
@@ -90,42 +44,6 @@ const (
 	// (a household landline shared by several people, say).
 	HeldDifferentName = "different_name"
 )
-
-// Validate checks the input and returns its identifiers; it returns a
-// *veil.ValidationError naming the first bad field.
-func (in Input) Validate() ([]search.Identifier, error) {
-	if in.RequestID == "" {
-		return nil, veil.Invalid("requestId", "required")
-	}
-	if len(in.Identifiers) == 0 {
-		return nil, veil.Invalid("identifiers", "at least one identifier is required")
-	}
-	ids := make([]search.Identifier, len(in.Identifiers))
-	for i, id := range in.Identifiers {
-		kind, ok := search.ParseKind(id.Kind)
-		if !ok {
-			return nil, veil.Invalid(fmt.Sprintf("identifiers[%d].kind", i), "must be phone, email, customerId or accountNumber")
-		}
-		ids[i] = search.Identifier{Field: fmt.Sprintf("identifiers[%d].value", i), Kind: kind, Value: id.Value}
-	}
-	return ids, nil
-}
-
-// Proven returns the identifiers r's requester proved, the only ones the
-// workflow acts on; none is a *veil.ValidationError on "proofs".
-func Proven(r requeststore.Request) ([]search.Identifier, error) {
-	ids := make([]search.Identifier, 0, len(r.Proofs))
-	for i, p := range r.Proofs {
-		if !p.Kind.IsIdentifier() || p.Value == "" {
-			continue
-		}
-		ids = append(ids, search.Identifier{Field: fmt.Sprintf("proofs[%d]", i), Kind: p.Kind, Value: p.Value})
-	}
-	if len(ids) == 0 {
-		return nil, veil.Invalid("proofs", "the requester proved no identifier")
-	}
-	return ids, nil
-}
 
 // HoldReason returns why rec must be reviewed before a requester named
 // name is sent it ("" when it need not be): a row matched only on
@@ -144,12 +62,12 @@ func HoldReason(name string, rec search.Record) string {
 type Handler struct {
 	search   Searcher
 	files    access.FileStore
-	requests Requests
+	requests lambdafn.Requests
 }
 
 // New returns a Handler writing records to files and reading requests
 // from reqs (nil: it takes identifiers only).
-func New(s Searcher, files access.FileStore, reqs Requests) *Handler {
+func New(s Searcher, files access.FileStore, reqs lambdafn.Requests) *Handler {
 	return &Handler{search: s, files: files, requests: reqs}
 }
 
@@ -170,26 +88,26 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // Handle searches. It returns a *veil.ValidationError (unwrapped, so the
 // workflow's Catch matches its type name) for bad input; other errors are
 // worth a retry, and a retry writes the same records and result.
-func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
+func (h *Handler) Handle(ctx context.Context, in tasks.SearchInput) (tasks.SearchOutput, error) {
 	if in.RequestID != "" && len(in.Identifiers) == 0 && h.requests != nil {
 		return h.request(ctx, in.RequestID)
 	}
 	ids, err := in.Validate()
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
 	res, err := h.search.Search(ctx, ids)
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
 	// The workflow answers the consumer: never with a row matched only on
 	// an identifier that belongs to nobody (and never deletes one).
 	res = res.ForConsumer()
 	key, err := access.PutRecords(ctx, h.files, in.RequestID, res.Records)
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
-	out := Output{RequestID: in.RequestID, RecordsKey: key, Records: len(res.Records), Stale: len(res.Stale), Coverage: res.Coverage}
+	out := tasks.SearchOutput{RequestID: in.RequestID, RecordsKey: key, Records: len(res.Records), Stale: len(res.Stale), Coverage: res.Coverage}
 	h.log(ctx, out, len(ids))
 	return out, nil
 }
@@ -197,18 +115,18 @@ func (h *Handler) Handle(ctx context.Context, in Input) (Output, error) {
 // request searches request id's proven identifiers and records the result
 // in the request: every record goes to the records file, and the ones to
 // review are named there, never dropped unseen.
-func (h *Handler) request(ctx context.Context, id string) (Output, error) {
+func (h *Handler) request(ctx context.Context, id string) (tasks.SearchOutput, error) {
 	r, err := h.requests.Get(ctx, id)
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
-	ids, err := Proven(r)
+	ids, err := lambdafn.Proven(r)
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
 	res, err := h.search.Search(ctx, ids)
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
 	// An erasure never touches a placeholder-only row, so only an answer
 	// holds those for review.
@@ -225,14 +143,14 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 	key := ""
 	if r.Type == requests.Access {
 		if key, err = access.PutRecords(ctx, h.files, id, res.Records); err != nil {
-			return Output{}, err
+			return tasks.SearchOutput{}, err
 		}
 	}
-	out := Output{RequestID: id, RecordsKey: key, Records: len(res.Records) - len(held), Held: len(held), Stale: len(res.Stale),
+	out := tasks.SearchOutput{RequestID: id, RecordsKey: key, Records: len(res.Records) - len(held), Held: len(held), Stale: len(res.Stale),
 		Coverage: res.Coverage}
 	cov := res.Coverage
 	detail := map[string]string{"records": strconv.Itoa(out.Records), "held": strconv.Itoa(out.Held)}
-	_, err = h.requests.Update(ctx, id, Workflow, "searched", detail, func(r *requeststore.Request) error {
+	_, err = h.requests.Update(ctx, id, lambdafn.Workflow, "searched", detail, func(r *requeststore.Request) error {
 		next := &requeststore.Result{RecordsKey: key, Records: out.Records, Review: reviewed(r.Result, held),
 			Complete: cov.Complete(), Coverage: &cov}
 		if r.Result != nil {
@@ -242,7 +160,7 @@ func (h *Handler) request(ctx context.Context, id string) (Output, error) {
 		return nil
 	})
 	if err != nil {
-		return Output{}, err
+		return tasks.SearchOutput{}, err
 	}
 	h.log(ctx, out, len(ids))
 	return out, nil
@@ -268,7 +186,7 @@ func reviewed(prev *requeststore.Result, held []requeststore.Held) []requeststor
 	return held
 }
 
-func (h *Handler) log(ctx context.Context, out Output, ids int) {
+func (h *Handler) log(ctx context.Context, out tasks.SearchOutput, ids int) {
 	requestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID

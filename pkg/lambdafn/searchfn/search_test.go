@@ -14,6 +14,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -43,7 +44,7 @@ func (m *memFiles) Put(_ context.Context, key, _, _ string, body io.Reader, size
 }
 
 func TestHandleSampleEvent(t *testing.T) {
-	var in Input
+	var in tasks.SearchInput
 	lambdafntest.Decode(t, "search/sfn-search-task.json", &in)
 	rec := &recordingSearch{}
 	files := &memFiles{put: map[string]string{}}
@@ -74,12 +75,12 @@ func TestHandleSampleEvent(t *testing.T) {
 func TestHandleRejects(t *testing.T) {
 	tests := []struct {
 		name  string
-		in    Input
+		in    tasks.SearchInput
 		field string
 	}{
-		{"no request", Input{Identifiers: []Identifier{{Kind: "phone", Value: "1"}}}, "requestId"},
-		{"no identifiers", Input{RequestID: "r"}, "identifiers"},
-		{"unknown kind", Input{RequestID: "r", Identifiers: []Identifier{{Kind: "ssn", Value: "1"}}}, "identifiers[0].kind"},
+		{"no request", tasks.SearchInput{Identifiers: []tasks.Identifier{{Kind: "phone", Value: "1"}}}, "requestId"},
+		{"no identifiers", tasks.SearchInput{RequestID: "r"}, "identifiers"},
+		{"unknown kind", tasks.SearchInput{RequestID: "r", Identifiers: []tasks.Identifier{{Kind: "ssn", Value: "1"}}}, "identifiers[0].kind"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
