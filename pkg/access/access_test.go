@@ -20,6 +20,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/search"
@@ -37,12 +38,15 @@ func env(t *testing.T) (*stack.Stack, *access.Service) {
 		t.Fatal(err)
 	}
 	stacktest.WaitIdle(t, s)
-	getenv := func(k string) string { return s.FunctionEnv("IntakeFunction", k) }
-	finder, err := lambdafn.SearchService(t.Context(), s.AWS, getenv)
+	cfg, err := exportfn.ConfigFromEnv(func(k string) string { return s.FunctionEnv("ExportFunction", k) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := lambdafn.AccessService(t.Context(), s.AWS, getenv, finder)
+	finder, err := lambdafn.SearchService(t.Context(), s.AWS, cfg.Search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := lambdafn.AccessService(t.Context(), s.AWS, cfg.Access, finder)
 	if err != nil {
 		t.Fatal(err)
 	}

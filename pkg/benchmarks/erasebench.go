@@ -42,6 +42,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/indexing"
 	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
 	"github.com/veil-privacy/veil/pkg/leads"
 	"github.com/veil-privacy/veil/pkg/local/s3local"
 	"github.com/veil-privacy/veil/pkg/local/stack"
@@ -140,12 +141,15 @@ func MeasureEraseCost(ctx context.Context, cfg Config, objects, kb int) (EraseCo
 	logf(cfg, "erase: indexed in %s; erasing the consumer", out.Index.Round(time.Millisecond))
 
 	// Built as PseudonymizeFunction builds it, before the clock starts.
-	getenv := func(k string) string { return e.stack.FunctionEnv("PseudonymizeFunction", k) }
-	finder, err := lambdafn.SearchService(ctx, e.stack.AWS, getenv)
+	fcfg, err := pseudonymizefn.ConfigFromEnv(func(k string) string { return e.stack.FunctionEnv("PseudonymizeFunction", k) })
 	if err != nil {
 		return out, err
 	}
-	svc, err := lambdafn.ErasureService(e.stack.AWS, getenv, finder)
+	finder, err := lambdafn.SearchService(ctx, e.stack.AWS, fcfg.Search)
+	if err != nil {
+		return out, err
+	}
+	svc, err := lambdafn.ErasureService(e.stack.AWS, fcfg.Erasure, finder)
 	if err != nil {
 		return out, err
 	}

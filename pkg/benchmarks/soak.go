@@ -80,9 +80,7 @@ func Soak(ctx context.Context, cfg SoakConfig, r *Report) error {
 	bucket, key := s.Names["LeadsBucket"], "campaigns/soak/leads.csv"
 	objects := s3.NewFromConfig(s.AWS)
 	store := indexstore.New(dynamodb.NewFromConfig(s.AWS), s.Names["IndexTable"])
-	finder, err := lambdafn.SearchService(ctx, s.AWS, func(k string) string {
-		return map[string]string{"INDEX_TABLE": s.Names["IndexTable"], "INDEX_KEY_SECRET_ARN": s.Names["IndexKeySecret"]}[k]
-	})
+	finder, err := lambdafn.SearchService(ctx, s.AWS, lambdafn.SearchConfig{IndexTable: s.Names["IndexTable"], IndexKeySecretARN: s.Names["IndexKeySecret"]})
 	if err != nil {
 		return err
 	}

@@ -85,8 +85,7 @@ func startSearchEnv(ctx context.Context, root string) (*searchEnv, error) {
 	e.store = indexstore.New(e.ddb, e.table)
 	e.objects = objectstore.New(e.s3)
 	// Searched as SearchFunction searches: the same wiring, on the stack.
-	env := map[string]string{"INDEX_TABLE": e.table, "INDEX_KEY_SECRET_ARN": s.Names["IndexKeySecret"]}
-	e.search, err = lambdafn.SearchService(ctx, s.AWS, func(k string) string { return env[k] })
+	e.search, err = lambdafn.SearchService(ctx, s.AWS, lambdafn.SearchConfig{IndexTable: e.table, IndexKeySecretARN: s.Names["IndexKeySecret"]})
 	if err != nil {
 		e.Close()
 		return nil, err

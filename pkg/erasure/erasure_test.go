@@ -21,6 +21,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/masking"
@@ -42,12 +43,15 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	s := stacktest.Start(t, stacktest.Options(t))
-	getenv := func(k string) string { return s.FunctionEnv("PseudonymizeFunction", k) }
-	finder, err := lambdafn.SearchService(t.Context(), s.AWS, getenv)
+	cfg, err := pseudonymizefn.ConfigFromEnv(func(k string) string { return s.FunctionEnv("PseudonymizeFunction", k) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := lambdafn.ErasureService(s.AWS, getenv, finder)
+	finder, err := lambdafn.SearchService(t.Context(), s.AWS, cfg.Search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := lambdafn.ErasureService(s.AWS, cfg.Erasure, finder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +285,8 @@ func TestEraseEveryCopy(t *testing.T) {
 	if _, err := e.svc.Files.Open(ctx, erasure.InputKey(j.ID)); err == nil {
 		t.Errorf("the job's input is still in the exports bucket")
 	}
-	checker, err := lambdafn.SuppressionChecker(e.stack.AWS, func(k string) string { return e.stack.FunctionEnv("IntakeFunction", k) }, e.svc.Search.Secrets)
+	// Checked as SearchFunction checks, in its table.
+	checker, err := lambdafn.SuppressionChecker(e.stack.AWS, e.stack.FunctionEnv("SearchFunction", "INDEX_TABLE"), e.svc.Search.Secrets, e.svc.Region)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,10 @@ func typeOf(path string) any {
 		return &indexfn.BackfillEvent{}
 	case dir == "index/" && strings.HasPrefix(name, "distributed-map-"):
 		return &indexfn.MapBatch{}
+	case dir == "intake/" && strings.HasPrefix(name, "sfn-step-"):
+		return &tasks.StepInput{}
+	case dir == "pseudonymize/" && strings.HasPrefix(name, "sfn-opt-out-"):
+		return &tasks.OptOutInput{}
 	case dir == "search/":
 		return &tasks.SearchInput{}
 	case dir == "export/":
@@ -54,7 +58,7 @@ func TestEventsRoundTrip(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			v := typeOf(filepath.ToSlash(rel))
 			if v == nil {
-				t.Fatalf("no Go type known for %s: name it s3-*-via-sqs, apigw-*, connect-* or put it under search/, export/, pseudonymize/", rel)
+				t.Fatalf("no Go type known for %s: name it s3-*-via-sqs, apigw-*, connect-* or sfn-step-* under intake/, or put it under search/, export/, pseudonymize/", rel)
 			}
 			raw := lambdafntest.Event(t, rel)
 			if err := json.Unmarshal(raw, v); err != nil {

@@ -46,17 +46,36 @@ func NewLogger(level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-// Require returns the value of each named variable, or a *MissingError
-// naming the first that is empty.
-func Require(getenv func(string) string, names ...string) ([]string, error) {
-	vals := make([]string, len(names))
-	for i, n := range names {
-		vals[i] = getenv(n)
-		if vals[i] == "" {
-			return nil, &MissingError{Name: n}
-		}
+// Env reads a function's environment into the named fields of its
+// Config: Need for a variable the function cannot run without, Get for
+// one with a default. Err names the first variable Need found unset.
+type Env struct {
+	getenv  func(string) string
+	missing string
+}
+
+// NewEnv reads through getenv (os.Getenv, or a test's map).
+func NewEnv(getenv func(string) string) *Env { return &Env{getenv: getenv} }
+
+// Need returns the variable name, remembering it when it is unset.
+func (e *Env) Need(name string) string {
+	v := e.getenv(name)
+	if v == "" && e.missing == "" {
+		e.missing = name
 	}
-	return vals, nil
+	return v
+}
+
+// Get returns the variable name, "" when unset.
+func (e *Env) Get(name string) string { return e.getenv(name) }
+
+// Err returns a *MissingError naming the first variable Need found unset,
+// or nil.
+func (e *Env) Err() error {
+	if e.missing != "" {
+		return &MissingError{Name: e.missing}
+	}
+	return nil
 }
 
 // MissingError names an environment variable a function needs and lacks.

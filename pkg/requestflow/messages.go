@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/notify"
 	"github.com/veil-privacy/veil/pkg/requests"
@@ -92,9 +91,9 @@ func completion(r requeststore.Request) notice {
 	return n
 }
 
-func withLinks(n notice, l access.Links) notice {
+func withLinks(n notice, l requeststore.Links) notice {
 	n.Body += " Download your information (the links work for a limited time):"
-	for _, u := range append([]string{l.CSV, l.JSON, l.PDF}, l.PDFVolumes...) {
+	for _, u := range l.URLs {
 		if u != "" {
 			n.Body += "\n" + u
 		}

@@ -28,14 +28,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/notify"
 	"github.com/veil-privacy/veil/pkg/ratelimit"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
-	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -58,16 +56,6 @@ type Runs interface {
 // Publisher publishes status changes (busevents.Publisher).
 type Publisher interface {
 	Publish(ctx context.Context, detailType string, detail any) error
-}
-
-// Suppressions adds suppression entries (suppression.Store).
-type Suppressions interface {
-	Add(ctx context.Context, entries []suppression.Entry) (int, error)
-}
-
-// Downloads gives an export's links (access.Service, by export ID).
-type Downloads interface {
-	Links(ctx context.Context, exportID string) (access.Links, error)
 }
 
 // Limiter limits anonymous filings per source address (ratelimit.Limiter).
@@ -109,18 +97,15 @@ type Config struct {
 // Service is the request desk.
 type Service struct {
 	Config
-	Store        *requeststore.Store
-	Codes        Codes
-	Notify       notify.Notifier
-	Events       Publisher
-	Runs         Runs
-	Suppressions Suppressions
-	Hasher       *suppression.Hasher
-	Downloads    Downloads
-	Limiter      Limiter
-	Now          func() time.Time
-	Rand         io.Reader
-	Log          *slog.Logger
+	Store   *requeststore.Store
+	Codes   Codes
+	Notify  notify.Notifier
+	Events  Publisher
+	Runs    Runs
+	Limiter Limiter
+	Now     func() time.Time
+	Rand    io.Reader
+	Log     *slog.Logger
 }
 
 func (s *Service) now() time.Time {

@@ -18,7 +18,6 @@ import (
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
-	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -141,15 +140,20 @@ func (s *Service) AwaitVerification(ctx context.Context, id, token string, at ti
 	return err
 }
 
-// Closed is CloseUnverified's answer: false when the request was verified
-// meanwhile and goes on to its decision.
+// Closed is CloseUnverified's answer: Closed is false when the request was
+// verified meanwhile and goes on to its decision; Suppress says the
+// closed request is an unverifiable deletion, which the workflow's next
+// step treats as an opt-out (OptOuts.OptOut, in the function that holds
+// the suppression list). Neither names anything of the consumer's.
 type Closed struct {
-	Closed bool `json:"closed"`
+	Closed   bool `json:"closed"`
+	Suppress bool `json:"suppress"`
 }
 
 // CloseUnverified closes a request nothing verified in time, with a
-// notice; an unverifiable deletion request is treated as an opt-out (CCPA
-// regulations §7062(d)).
+// notice; an unverifiable deletion request is to be treated as an opt-out
+// (CCPA regulations §7062(d)): the answer's Suppress asks the workflow for
+// it.
 func (s *Service) CloseUnverified(ctx context.Context, id string, at time.Time) (Closed, error) {
 	r, err := s.update(ctx, id, workflow, "closed_unverified", nil, func(r *requeststore.Request) error {
 		if r.Status != requests.Verifying {
@@ -163,17 +167,13 @@ func (s *Service) CloseUnverified(ctx context.Context, id string, at time.Time) 
 		if err != nil {
 			return Closed{}, err
 		}
-		return Closed{Closed: r.Status == requests.ClosedUnverified}, nil
+		closed := r.Status == requests.ClosedUnverified
+		return Closed{Closed: closed, Suppress: closed && r.Type == requests.Delete}, nil
 	}
 	if err != nil {
 		return Closed{}, err
 	}
-	if r.Type == requests.Delete {
-		if _, err := s.optOut(ctx, r, at, "unverified-deletion"); err != nil {
-			return Closed{}, err
-		}
-	}
-	return Closed{Closed: true}, s.tell(ctx, r, unverifiedMessage(r))
+	return Closed{Closed: true, Suppress: r.Type == requests.Delete}, s.tell(ctx, r, unverifiedMessage(r))
 }
 
 // AwaitDecision stores the decision wait's token, or resumes at once with
@@ -348,64 +348,6 @@ func (s *Service) Remind(ctx context.Context, id string, at time.Time) (Schedule
 	return until(at, next), nil
 }
 
-// OptOut puts the identifiers of request id on the do-not-contact list: an
-// opt-out needs no verification (CCPA regulations §7026), so every
-// identifier the consumer named goes on it.
-func (s *Service) OptOut(ctx context.Context, id string, at time.Time) error {
-	r, err := s.Store.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	n, err := s.optOut(ctx, r, at, "opt-out")
-	if err != nil {
-		return err
-	}
-	_, err = s.update(ctx, id, workflow, "suppressed", map[string]string{"entries": fmt.Sprint(n)}, func(r *requeststore.Request) error {
-		if r.Result == nil {
-			r.Result = &requeststore.Result{Complete: true}
-		}
-		r.Result.Suppressed = n
-		return nil
-	})
-	return err
-}
-
-func (s *Service) optOut(ctx context.Context, r requeststore.Request, at time.Time, reason string) (int, error) {
-	var entries []suppression.Entry
-	add := func(kind identifiers.Kind, v string) error {
-		es, err := s.Hasher.Entries(kind, v, suppression.DoNotContact, "request:"+r.ID, reason, at)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, es...)
-		return nil
-	}
-	for _, p := range r.Phones {
-		if err := add(identifiers.Phone, p); err != nil {
-			return 0, err
-		}
-	}
-	for _, e := range r.Emails {
-		if err := add(identifiers.Email, e); err != nil {
-			return 0, err
-		}
-	}
-	if r.CustomerID != "" {
-		if err := add(identifiers.CustomerID, r.CustomerID); err != nil {
-			return 0, err
-		}
-	}
-	if r.Account != "" {
-		if err := add(identifiers.AccountNumber, r.Account); err != nil {
-			return 0, err
-		}
-	}
-	if len(entries) == 0 {
-		return 0, nil
-	}
-	return s.Suppressions.Add(ctx, entries)
-}
-
 // Outcome is Complete's answer.
 type Outcome struct {
 	Status string `json:"status"`
@@ -436,12 +378,9 @@ func (s *Service) Complete(ctx context.Context, id string, at time.Time) (Outcom
 		return Outcome{}, err
 	}
 	msg := completion(r)
-	if r.Type == requests.Access && r.Result != nil && r.Result.ExportID != "" && s.Downloads != nil {
-		links, err := s.Downloads.Links(ctx, r.Result.ExportID)
-		if err != nil {
-			return Outcome{}, err
-		}
-		msg = withLinks(msg, links)
+	// ExportFunction recorded the links: this step holds no link secret.
+	if r.Type == requests.Access && r.Result != nil && r.Result.Links != nil {
+		msg = withLinks(msg, *r.Result.Links)
 	}
 	return Outcome{Status: string(r.Status)}, s.tell(ctx, r, msg)
 }

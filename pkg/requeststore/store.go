@@ -141,6 +141,17 @@ type Result struct {
 	// Suppressed counts the suppression entries an opt-out (or erasure)
 	// added.
 	Suppressed int `dynamodbav:"suppressed,omitempty" json:"suppressed,omitempty"`
+	// Links are the download links of the export ExportFunction recorded
+	// for the Complete step to mail: credentials, so never Step Functions
+	// state and never shown (json "-"), and the step needs no link secret.
+	Links *Links `dynamodbav:"links,omitempty" json:"-"`
+}
+
+// Links are an export's download links (CSV, JSON, PDF and its volumes)
+// and when they stop working.
+type Links struct {
+	URLs    []string  `dynamodbav:"urls"`
+	Expires time.Time `dynamodbav:"expires"`
 }
 
 // Held is one row held for a supervisor's review before anything is sent.

@@ -42,6 +42,23 @@ var Workflow = []Contract{
 		Errors: []error{&veil.ValidationError{}, &FailedError{}}},
 }
 
+// OptOut is the Task states that run the opt-out step in
+// PseudonymizeFunction (which holds the suppression list), each invoked
+// with an OptOutInput: an approved opt-out, and a deletion closed
+// unverified (CloseUnverified's answer says so, and names nothing of the
+// consumer's).
+var OptOut = []Contract{
+	{State: "OptOut", Function: "PseudonymizeFunction", Input: OptOutInput{}, Output: OptOutOutput{},
+		Errors: []error{&veil.ValidationError{}}},
+	{State: "SuppressUnverified", Function: "PseudonymizeFunction", Input: OptOutInput{}, Output: OptOutOutput{},
+		Errors: []error{&veil.ValidationError{}}},
+}
+
+// IntakeSteps are the workflow's request steps IntakeFunction runs: every
+// other Task state that invokes IntakeFunction names one of them.
+var IntakeSteps = []string{"acknowledge", "awaitVerification", "closeUnverified", "remind", "awaitDecision", "awaitReview",
+	"complete", "denied", "awaitAppeal", "awaitAppealDecision", "fail"}
+
 // StepInput is what the workflow invokes IntakeFunction with for one of
 // its steps (acknowledge, remind, awaitDecision, complete, …): directly as
 // the Task's Parameters, or as the Payload of a

@@ -53,8 +53,11 @@ func contractProblems(raw []byte) ([]string, error) {
 	}
 	var bad []string
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
-	contracts := map[string]tasks.Contract{}
+	contracts, workflow := map[string]tasks.Contract{}, map[string]bool{}
 	for _, c := range tasks.Workflow {
+		contracts[c.State], workflow[c.State] = c, true
+	}
+	for _, c := range tasks.OptOut {
 		contracts[c.State] = c
 	}
 	intake := "${" + tasks.Step.Function + "Arn}"
@@ -72,8 +75,11 @@ func contractProblems(raw []byte) ([]string, error) {
 			if st.Resource != "${"+c.Function+"Arn}" {
 				fail("%s invokes %s, its contract says %s", name, st.Resource, c.Function)
 			}
-			if len(params) != 1 || params["requestId.$"] != "$.requestId" {
+			if workflow[name] && (len(params) != 1 || params["requestId.$"] != "$.requestId") {
 				fail("%s passes %v, want {\"requestId.$\": \"$.requestId\"} alone", name, params)
+			}
+			if !workflow[name] && (params["step"] != tasks.StepOptOut || params["requestId.$"] != "$.requestId") {
+				fail("%s passes %v, want the %s step of the request", name, params, tasks.StepOptOut)
 			}
 		case st.Resource == intake:
 			c = tasks.Step
@@ -92,8 +98,8 @@ func contractProblems(raw []byte) ([]string, error) {
 			continue
 		}
 		if c.State == "" {
-			if step, ok := params["step"].(string); !ok || step == "" {
-				fail("%s names no step", name)
+			if step, ok := params["step"].(string); !ok || !slices.Contains(tasks.IntakeSteps, step) {
+				fail("%s names step %v, which is none of IntakeFunction's %v", name, params["step"], tasks.IntakeSteps)
 			}
 			if params["requestId.$"] != "$.requestId" {
 				fail("%s does not pass the request", name)
@@ -272,6 +278,17 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"unknown step field", `"step": "complete",`, `"step": "complete", "when.$": "$$.State.EnteredTime",`, contractProblems},
 		{"wait without token", `"step": "awaitReview", "requestId.$": "$.requestId", "at.$": "$$.State.EnteredTime", "taskToken.$": "$$.Task.Token"`, `"step": "awaitReview", "requestId.$": "$.requestId", "at.$": "$$.State.EnteredTime"`, contractProblems},
 		{"unknown function", `"Resource": "${ExportFunctionArn}"`, `"Resource": "${ReportFunctionArn}"`, contractProblems},
+		{"opt-out run by intake", `do-not-contact list.",
+      "Resource": "${PseudonymizeFunctionArn}"`, `do-not-contact list.",
+      "Resource": "${IntakeFunctionArn}"`, contractProblems},
+		{"intake asked for a step it does not run", `"step": "complete",`, `"step": "optOut",`, contractProblems},
+		{"opt-out without its step", `"Parameters": {"step": "optOut", "requestId.$": "$.requestId", "at.$": "$$.State.EnteredTime"},
+      "ResultPath": null,
+      "Retry": [
+        {"ErrorEquals": ["Lambda.ServiceException"`, `"Parameters": {"requestId.$": "$.requestId", "at.$": "$$.State.EnteredTime"},
+      "ResultPath": null,
+      "Retry": [
+        {"ErrorEquals": ["Lambda.ServiceException"`, contractProblems},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -118,3 +118,21 @@ type PseudonymizeOutput struct {
 type FailedError struct{ JobID, Reason string }
 
 func (e *FailedError) Error() string { return "erasure job " + e.JobID + " failed: " + e.Reason }
+
+// StepOptOut is the step of OptOutInput: the only step PseudonymizeFunction
+// runs.
+const StepOptOut = "optOut"
+
+// OptOutInput is the opt-out step's input (PseudonymizeFunction): the
+// request whose identifiers go on the do-not-contact list (an opt-out, or
+// a deletion closed unverified) and when the state was entered.
+type OptOutInput struct {
+	Step      string    `json:"step"`
+	RequestID string    `json:"requestId"`
+	At        time.Time `json:"at"`
+}
+
+// OptOutOutput counts the suppression entries the step added.
+type OptOutOutput struct {
+	Suppressed int `json:"suppressed"`
+}

@@ -1,25 +1,34 @@
-// Package export is ExportFunction, the privacy-request workflow's access
-// task: the records a search left in the exports bucket (or identifiers to
-// search for) in, the consumer's CSV, JSON and PDF export out.
+// Package exportfn is ExportFunction: the export capability, for staff
+// (the /exports routes), for the consumer's download link (the redirect
+// to a short-lived presigned URL) and for the privacy-request workflow's
+// Export task: the records a search left in the exports bucket (or
+// identifiers to search for) in, the consumer's CSV, JSON and PDF export
+// out.
 //
 // The workflow passes the request's ID alone: the function reads the
 // request's search result from the Requests table, drops from its records
 // the held rows a supervisor did not include, exports the rest and records
-// the export in the request. It answers the export without its links
-// (they are credentials: the workflow's next step mails them). Invoked
-// with a records key or identifiers instead, it answers the links too.
+// the export, with its download links, in the request: the Complete step
+// mails them from there, holding no link secret. It answers the export
+// without its links (they are credentials, never Step Functions state).
+// Invoked with a records key or identifiers instead, it answers the links
+// too.
 package exportfn
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	fsearch "github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/tasks"
@@ -30,42 +39,111 @@ import (
 type Exporter interface {
 	Export(ctx context.Context, in access.Input) (access.Export, error)
 	LinksFor(x access.Export, base string) (access.Links, error)
+	Download(ctx context.Context, id, file, token, ip string) (string, error)
+	Revoke(ctx context.Context, id, who string) error
+	Status(ctx context.Context, id string) (access.Status, error)
 }
 
-// Handler runs the Export task.
+var _ Exporter = (*access.Service)(nil)
+
+// Config is ExportFunction's environment.
+type Config struct {
+	// Search finds a staff export's records (POST /exports names
+	// identifiers).
+	Search lambdafn.SearchConfig
+	Access lambdafn.AccessConfig
+	// PublicAPIURL is where the links the workflow records point (empty:
+	// relative to the API).
+	PublicAPIURL string
+}
+
+// ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
+// unset variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	e := lambdafn.NewEnv(getenv)
+	cfg := Config{Search: lambdafn.ReadSearchConfig(e), PublicAPIURL: e.Get("PUBLIC_API_URL")}
+	var err error
+	if cfg.Access, err = lambdafn.ReadAccessConfig(e); err != nil {
+		return Config{}, err
+	}
+	return cfg, e.Err()
+}
+
+// Handler serves ExportFunction's invocations: the Export task and the
+// /exports routes.
 type Handler struct {
 	exports Exporter
-	// base is PUBLIC_API_URL: where the links point.
+	// base is PUBLIC_API_URL: where the workflow's links point.
 	base     string
 	files    access.FileStore
 	requests lambdafn.Requests
+	router   *httpapi.Router
 }
 
-// New returns a Handler whose links point at base, reading requests from
-// reqs and filtering their records in files (nil reqs: it takes records
-// keys and identifiers only).
+// New returns a Handler whose workflow links point at base, reading
+// requests from reqs and filtering their records in files (nil reqs: it
+// takes records keys and identifiers only).
 func New(x Exporter, base string, files access.FileStore, reqs lambdafn.Requests) *Handler {
-	return &Handler{exports: x, base: base, files: files, requests: reqs}
+	h := &Handler{exports: x, base: base, files: files, requests: reqs}
+	staff := []auth.Role{auth.Supervisor, auth.Admin}
+	h.router = &httpapi.Router{Routes: map[string]httpapi.Route{
+		"POST /exports":        {Roles: staff, Serve: h.createExport},
+		"GET /exports/{id}":    {Roles: staff, Serve: h.getExport},
+		"DELETE /exports/{id}": {Roles: staff, Serve: h.revokeExport},
+		// The link mailed to a consumer: its token is the credential.
+		"GET /exports/{id}/{file}": {Serve: h.download},
+	}}
+	return h
 }
+
+// RouteKeys returns the routes the handler serves and the roles allowed
+// on each, for the template check.
+func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 
 // Build is ExportFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
-	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := lambdafn.AccessService(ctx, awsCfg, getenv, finder)
+	finder, err := lambdafn.SearchService(ctx, awsCfg, cfg.Search)
 	if err != nil {
 		return nil, err
 	}
-	// AccessService required REQUESTS_TABLE.
-	return New(svc, getenv("PUBLIC_API_URL"), svc.Files, lambdafn.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))).Handle, nil
+	svc, err := lambdafn.AccessService(ctx, awsCfg, cfg.Access, finder)
+	if err != nil {
+		return nil, err
+	}
+	return New(svc, cfg.PublicAPIURL, svc.Files, lambdafn.RequestStore(awsCfg, cfg.Access.RequestsTable)).Handle, nil
 }
 
-// Handle exports. It returns a *veil.ValidationError (unwrapped, so the
+// Handle answers an API Gateway HTTP API (payload 2.0) request with an
+// HTTP response, and runs the Export task for anything else.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		RouteKey string `json:"routeKey"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, veil.Invalid("event", "not a JSON object")
+	}
+	if probe.RouteKey != "" {
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, veil.Invalid("event", "malformed API Gateway request")
+		}
+		return h.router.Handle(ctx, req), nil
+	}
+	var in tasks.ExportInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, veil.Invalid("event", "not an Export task input")
+	}
+	return h.Task(ctx, in)
+}
+
+// Task exports. It returns a *veil.ValidationError (unwrapped, so the
 // workflow's Catch matches its type name) for bad input; other errors are
 // worth a retry, and a retry writes the same export once.
-func (h *Handler) Handle(ctx context.Context, in tasks.ExportInput) (tasks.ExportOutput, error) {
+func (h *Handler) Task(ctx context.Context, in tasks.ExportInput) (tasks.ExportOutput, error) {
 	if in.OnlyRequest() && h.requests != nil {
 		return h.request(ctx, in.RequestID)
 	}
@@ -124,6 +202,11 @@ func (h *Handler) request(ctx context.Context, id string) (tasks.ExportOutput, e
 	if err != nil {
 		return tasks.ExportOutput{}, err
 	}
+	// The Complete step mails these: it holds no link secret to sign them.
+	links, err := h.exports.LinksFor(x, h.base)
+	if err != nil {
+		return tasks.ExportOutput{}, err
+	}
 	detail := map[string]string{"exportId": x.ID, "records": strconv.Itoa(x.Records)}
 	_, err = h.requests.Update(ctx, id, lambdafn.Workflow, "exported", detail, func(r *requeststore.Request) error {
 		if r.Result == nil {
@@ -131,6 +214,7 @@ func (h *Handler) request(ctx context.Context, id string) (tasks.ExportOutput, e
 		}
 		res := *r.Result
 		res.ExportID = x.ID
+		res.Links = &requeststore.Links{URLs: append([]string{links.CSV, links.JSON, links.PDF}, links.PDFVolumes...), Expires: links.Expires}
 		r.Result = &res
 		return nil
 	})

@@ -13,7 +13,10 @@ import (
 )
 
 // recordingExports is a pure fake of Exporter: it records its input.
-type recordingExports struct{ in access.Input }
+type recordingExports struct {
+	Exporter
+	in access.Input
+}
 
 func (r *recordingExports) Export(_ context.Context, in access.Input) (access.Export, error) {
 	r.in = in
@@ -28,7 +31,7 @@ func TestHandleSampleEvent(t *testing.T) {
 	var in tasks.ExportInput
 	lambdafntest.Decode(t, "export/sfn-export-task.json", &in)
 	rec := &recordingExports{}
-	out, err := New(rec, "https://privacy.example.com", nil, nil).Handle(context.Background(), in)
+	out, err := New(rec, "https://privacy.example.com", nil, nil).Task(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +45,7 @@ func TestHandleSampleEvent(t *testing.T) {
 
 func TestHandleSearchesIdentifiers(t *testing.T) {
 	rec := &recordingExports{}
-	_, err := New(rec, "", nil, nil).Handle(context.Background(), tasks.ExportInput{RequestID: "r-1", Identifiers: []tasks.Identifier{{Kind: "email", Value: "a@example.com"}}})
+	_, err := New(rec, "", nil, nil).Task(context.Background(), tasks.ExportInput{RequestID: "r-1", Identifiers: []tasks.Identifier{{Kind: "email", Value: "a@example.com"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func TestHandleSearchesIdentifiers(t *testing.T) {
 		t.Fatalf("exported %+v, want the email searched for", rec.in)
 	}
 	for _, in := range []tasks.ExportInput{{}, {RequestID: "r-1"}, {RequestID: "r-1", Identifiers: []tasks.Identifier{{Kind: "ssn", Value: "1"}}}} {
-		_, err := New(rec, "", nil, nil).Handle(context.Background(), in)
+		_, err := New(rec, "", nil, nil).Task(context.Background(), in)
 		var ve *veil.ValidationError
 		if !errors.As(err, &ve) {
 			t.Fatalf("Handle(%+v) error = %v, want a validation error", in, err)

@@ -46,17 +46,31 @@ type Config struct {
 	// Writers is INDEX_WRITERS, else AWS_LAMBDA_FUNCTION_MEMORY_SIZE/256
 	// clamped to [4, 16]: each writer holds a batch in flight.
 	Writers int
+	// MaskingPolicy is MASKING_POLICY (the strategy of the policy's
+	// default rule masks a suppressed row); FlagOnly is SUPPRESSION_POLICY
+	// "flag" (record a suppressed row in the scrub report, mask nothing)
+	// rather than "mask", the default.
+	MaskingPolicy string
+	FlagOnly      bool
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an unset
 // variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	v, err := lambdafn.Require(getenv, "INDEX_TABLE", "INDEX_KEY_SECRET_ARN")
-	if err != nil {
+	e := lambdafn.NewEnv(getenv)
+	cfg := Config{IndexTable: e.Need("INDEX_TABLE"), KeySecretARN: e.Need("INDEX_KEY_SECRET_ARN"), PhoneRegion: e.Get("PHONE_REGION"),
+		ListStateMachineARN: e.Get("INDEX_LIST_STATE_MACHINE_ARN"), WorkBucket: e.Get("INDEX_WORK_BUCKET"),
+		MaskingPolicy: e.Get(masking.PolicyEnv)}
+	if err := e.Err(); err != nil {
 		return Config{}, err
 	}
-	cfg := Config{IndexTable: v[0], KeySecretARN: v[1], PhoneRegion: getenv("PHONE_REGION"),
-		ListStateMachineARN: getenv("INDEX_LIST_STATE_MACHINE_ARN"), WorkBucket: getenv("INDEX_WORK_BUCKET")}
+	switch p := getenv("SUPPRESSION_POLICY"); p {
+	case "", "mask":
+	case "flag":
+		cfg.FlagOnly = true
+	default:
+		return Config{}, veil.Invalid("SUPPRESSION_POLICY", "must be mask or flag")
+	}
 	if s := getenv("INDEX_CHUNK_BYTES"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
@@ -107,7 +121,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 		svc.ChunkBytes, svc.WorkBucket, svc.Work = cfg.ChunkBytes, cfg.WorkBucket, WorkStore{API: s3c}
 		svc.Chunker = &Chunker{API: sfn.NewFromConfig(awsCfg), StateMachineARN: cfg.ListStateMachineARN}
 	}
-	scrubber, err := NewScrubber(awsCfg, getenv, store, ring)
+	scrubber, err := NewScrubber(awsCfg, cfg, store, ring)
 	if err != nil {
 		return nil, err
 	}
@@ -115,32 +129,23 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 }
 
 // NewScrubber builds IndexFunction's suppression scrub on store, from
-// INDEX_TABLE, PHONE_REGION, MASKING_POLICY (the strategy of the policy's
-// default rule masks a suppressed row) and SUPPRESSION_POLICY ("mask", the
-// default, or "flag"). It returns a *veil.ValidationError for a bad policy.
-func NewScrubber(awsCfg aws.Config, getenv func(string) string, store *indexstore.Store, ring indexkey.Keyring) (*erasure.Scrubber, error) {
-	policy, err := masking.PolicyFromEnv(getenv)
+// cfg's Index table, phone region, masking policy and suppression policy.
+// It returns a *veil.ValidationError for a bad masking policy.
+func NewScrubber(awsCfg aws.Config, cfg Config, store *indexstore.Store, ring indexkey.Keyring) (*erasure.Scrubber, error) {
+	policy, err := masking.PolicyFromEnv(func(string) string { return cfg.MaskingPolicy })
 	if err != nil {
 		return nil, err
 	}
-	flagOnly := false
-	switch p := getenv("SUPPRESSION_POLICY"); p {
-	case "", "mask":
-	case "flag":
-		flagOnly = true
-	default:
-		return nil, veil.Invalid("SUPPRESSION_POLICY", "must be mask or flag")
-	}
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	objects := objectstore.New(s3.NewFromConfig(awsCfg, objectstore.ClientOptions))
-	region := getenv("PHONE_REGION")
+	region := cfg.PhoneRegion
 	svc := &erasure.Service{
 		Search: &search.Service{Index: store, Objects: objects, Secret: ring.Active.Secret, Secrets: ring.Secrets(), Region: region},
-		Index:  store, Bucket: objects, Suppression: suppression.New(ddb, getenv("INDEX_TABLE")),
+		Index:  store, Bucket: objects, Suppression: suppression.New(ddb, cfg.IndexTable),
 		Secret: ring.Active.Secret, KeyID: ring.Active.ID, MaskKey: erasure.MaskKey(ring.Active.Secret), Region: region, Policy: policy,
 	}
-	return &erasure.Scrubber{Service: svc, Entries: store, Reports: &suppression.Reports{API: ddb, Table: getenv("INDEX_TABLE")},
-		FlagOnly: flagOnly}, nil
+	return &erasure.Scrubber{Service: svc, Entries: store, Reports: &suppression.Reports{API: ddb, Table: cfg.IndexTable},
+		FlagOnly: cfg.FlagOnly}, nil
 }
 
 // Applier applies one object change to the index (indexing.Service).

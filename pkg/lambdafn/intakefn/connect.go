@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
@@ -32,7 +33,7 @@ func (h *Handler) fileByPhone(ctx context.Context, ev events.ConnectEvent) (map[
 		Actor: requeststore.Actor{Subject: "connect:" + contact, Role: "ivr", Source: "connect"}}, contact)
 	var ve *veil.ValidationError
 	if errors.As(err, &ve) {
-		slog.InfoContext(ctx, "ivr filing refused", "requestId", requestID(ctx), "contactId", contact, "field", ve.Field)
+		slog.InfoContext(ctx, "ivr filing refused", "requestId", httpapi.RequestID(ctx), "contactId", contact, "field", ve.Field)
 		msg := "We could not file your request. Please use our web form or speak to an agent."
 		if ve.Field == "declaration" {
 			msg = "A request to know your information needs your declaration, under penalty of perjury, that you are the person calling. Please call again and confirm it, or use our web form."

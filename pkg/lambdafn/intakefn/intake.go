@@ -1,51 +1,88 @@
-// Package intake is IntakeFunction: the HTTP API's routes (staff console,
-// agent widget, consumer web form, external callers) and Amazon Connect's
-// contact-flow invocations. Every route names the roles that may call it;
-// errors become HTTP statuses in one table.
+// Package intakefn is IntakeFunction: privacy requests. It files them from
+// every channel (the consumer web form, an agent, an external system,
+// Amazon Connect's IVR), verifies the requester, takes decisions, appeals
+// and reviews, serves the staff queue, audit trails and reports, and runs
+// the privacy-request workflow's request steps. It reaches the Requests
+// table, codes, notices, events and the workflow: no lead list, no index
+// entry, no export object. Every route names the roles that may call it;
+// errors become HTTP statuses in httpapi's table.
 package intakefn
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/veil-privacy/veil/pkg/auth"
-	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/otp"
 	"github.com/veil-privacy/veil/pkg/requestflow"
-	"github.com/veil-privacy/veil/pkg/search"
-	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
-// Config is IntakeFunction's environment.
+// Config is IntakeFunction's environment: the Requests table, the
+// workflow it starts and resumes, its own secret (REQUEST_KEY_SECRET_ARN:
+// codes, status tokens and rate limits are keyed by keys derived from it,
+// never by the index's key), and the notices and request policy of the
+// desk.
 type Config struct {
-	RequestsTable   string
-	StateMachineARN string
-	// PseudonymizeFunction is the function a confirmed erasure or
-	// correction job is handed to.
-	PseudonymizeFunction string
+	RequestsTable       string
+	StateMachineARN     string
+	RequestKeySecretARN string
+	// PhoneRegion reads phones written without a country code.
+	PhoneRegion string
+	// NotifyFrom is the address notices come from; EventBusName where
+	// status changes are published.
+	NotifyFrom   string
+	EventBusName string
+	Supervisors  string
+	Compliance   string
+	// The request policy: JURISDICTION_OVERRIDES, VERIFICATION_POLICY,
+	// BUSINESS_TIME_ZONE, REMINDER_DAYS, AGENT_INTAKE_OFF_CAMPAIGNS,
+	// WEB_FILINGS_PER_HOUR, as the template sets them.
+	JurisdictionOverrides string
+	VerificationPolicy    string
+	BusinessTimeZone      string
+	ReminderDays          string
+	AgentIntakeOff        string
+	WebFilingsPerHour     string
+	// IVRJurisdiction is the jurisdiction of an IVR filing whose flow
+	// names none (CA when unset).
+	IVRJurisdiction string
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
 // unset variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	v, err := lambdafn.Require(getenv, "REQUESTS_TABLE", "STATE_MACHINE_ARN", "PSEUDONYMIZE_FUNCTION")
-	if err != nil {
-		return Config{}, err
+	e := lambdafn.NewEnv(getenv)
+	cfg := Config{
+		RequestsTable:         e.Need("REQUESTS_TABLE"),
+		StateMachineARN:       e.Need("STATE_MACHINE_ARN"),
+		RequestKeySecretARN:   e.Need("REQUEST_KEY_SECRET_ARN"),
+		PhoneRegion:           e.Get("PHONE_REGION"),
+		NotifyFrom:            e.Get("NOTIFY_FROM"),
+		EventBusName:          e.Get("EVENT_BUS_NAME"),
+		Supervisors:           e.Get("SUPERVISORS_EMAIL"),
+		Compliance:            e.Get("COMPLIANCE_EMAIL"),
+		JurisdictionOverrides: e.Get("JURISDICTION_OVERRIDES"),
+		VerificationPolicy:    e.Get("VERIFICATION_POLICY"),
+		BusinessTimeZone:      e.Get("BUSINESS_TIME_ZONE"),
+		ReminderDays:          e.Get("REMINDER_DAYS"),
+		AgentIntakeOff:        e.Get("AGENT_INTAKE_OFF_CAMPAIGNS"),
+		WebFilingsPerHour:     e.Get("WEB_FILINGS_PER_HOUR"),
+		IVRJurisdiction:       e.Get("IVR_JURISDICTION"),
 	}
-	return Config{RequestsTable: v[0], StateMachineARN: v[1], PseudonymizeFunction: v[2]}, nil
+	if cfg.IVRJurisdiction == "" {
+		cfg.IVRJurisdiction = "CA"
+	}
+	return cfg, e.Err()
 }
 
 // Build is IntakeFunction's lambdafn.Builder.
@@ -54,128 +91,36 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	// One keyring, loaded once at cold start, for searches, exports,
-	// suppression checks and erasure jobs alike.
-	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	desk, err := requestDesk(ctx, awsCfg, cfg)
 	if err != nil {
 		return nil, err
 	}
-	exports, err := lambdafn.AccessService(ctx, awsCfg, getenv, finder)
-	if err != nil {
-		return nil, err
-	}
-	checker, err := lambdafn.SuppressionChecker(awsCfg, getenv, finder.Secrets)
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := lambdafn.ErasureService(awsCfg, getenv, finder)
-	if err != nil {
-		return nil, err
-	}
-	h := New(cfg, finder, exports, checker, ErasureService{jobs}, lambda.NewFromConfig(awsCfg))
-	v, err := lambdafn.Require(getenv, "LEADS_BUCKET", "INDEX_TABLE")
-	if err != nil {
-		return nil, err
-	}
-	desk, err := requestDesk(awsCfg, getenv, finder, exports)
-	if err != nil {
-		return nil, err
-	}
-	ivr := getenv("IVR_JURISDICTION")
-	if ivr == "" {
-		ivr = "CA"
-	}
-	h.WithDesk(desk, ivr)
-	ddb := dynamodb.NewFromConfig(awsCfg)
-	return h.WithScrub(v[0], Reports{Manifests: indexstore.New(ddb, v[1]), Scrubs: &suppression.Reports{API: ddb, Table: v[1]}}).Handle, nil
-}
-
-// WithScrub makes GET /lists/{key}/scrub answer for the lists of bucket
-// from reports, and returns h.
-func (h *Handler) WithScrub(bucket string, reports ScrubReports) *Handler {
-	h.leadsBucket, h.scrub = bucket, reports
-	return h
-}
-
-// Searcher is the search GET /search runs (search.Service).
-type Searcher interface {
-	Search(ctx context.Context, ids []search.Identifier) (search.Result, error)
-}
-
-// route is one API route: who may call it and what it does.
-type route struct {
-	roles []auth.Role // empty: public (no authorizer on the route)
-	// iam says API Gateway authenticates the route's callers by their IAM
-	// signature (auth.Dialer), not a JWT.
-	iam   bool
-	serve func(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error)
+	return New(desk, cfg.IVRJurisdiction).Handle, nil
 }
 
 // Handler serves IntakeFunction's invocations.
 type Handler struct {
-	cfg         Config
-	search      Searcher
-	exports     Exporter
-	suppression SuppressionChecker
-	erasures    Erasures
-	invoker     Invoker
-	leadsBucket string
-	scrub       ScrubReports
-	desk        *requestflow.Service
+	desk *requestflow.Service
 	// connectJurisdiction is the jurisdiction of an IVR filing whose flow
 	// names none.
 	connectJurisdiction string
-	routes              map[string]route
+	router              *httpapi.Router
 }
 
-// WithDesk makes the handler file and steer privacy requests with desk
-// (the request routes, the workflow's steps and the IVR), and returns h.
-// An IVR filing whose flow names no jurisdiction is filed under
-// jurisdiction.
-func (h *Handler) WithDesk(desk *requestflow.Service, jurisdiction string) *Handler {
-	h.desk, h.connectJurisdiction = desk, jurisdiction
-	for k, r := range h.requestRoutes() {
-		h.routes[k] = r
-	}
-	return h
-}
-
-// New returns a Handler.
-func New(cfg Config, s Searcher, x Exporter, sc SuppressionChecker, e Erasures, inv Invoker) *Handler {
-	h := &Handler{cfg: cfg, search: s, exports: x, suppression: sc, erasures: e, invoker: inv}
-	staff := []auth.Role{auth.Supervisor, auth.Admin}
-	h.routes = map[string]route{
-		"GET /me":              {roles: auth.Roles, serve: h.me},
-		"GET /search":          {roles: staff, serve: h.searchRows},
-		"POST /exports":        {roles: staff, serve: h.createExport},
-		"GET /exports/{id}":    {roles: staff, serve: h.getExport},
-		"DELETE /exports/{id}": {roles: staff, serve: h.revokeExport},
-		// The link mailed to a consumer: its token is the credential.
-		"GET /exports/{id}/{file}": {serve: h.download},
-		// A dialer's check before it calls: agents dial too.
-		"POST /suppression/check": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.checkSuppression},
-		// The same check for a dialer's service role, signed with its IAM
-		// credentials (AWS_IAM authorization on the route).
-		"POST /dialer/suppression/check": {roles: []auth.Role{auth.Dialer}, iam: true, serve: h.checkSuppression},
-		// Erasure and correction jobs; the GET follows either kind.
-		"POST /pseudonymize":        {roles: staff, serve: h.startErasure},
-		"POST /corrections":         {roles: staff, serve: h.startCorrection},
-		"GET /pseudonymize/{jobId}": {roles: staff, serve: h.getJob},
-		// A list's scrub report, the rows a dialer skips: dialers are agents too.
-		"GET /lists/{key+}": {roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}, serve: h.scrubReport},
-	}
+// New returns a Handler that files and steers privacy requests with desk
+// (the request routes, the workflow's steps and the IVR). An IVR filing
+// whose flow names no jurisdiction is filed under jurisdiction.
+func New(desk *requestflow.Service, jurisdiction string) *Handler {
+	h := &Handler{desk: desk, connectJurisdiction: jurisdiction}
+	routes := h.requestRoutes()
+	routes["GET /me"] = httpapi.Route{Roles: auth.Roles, Serve: h.me}
+	h.router = &httpapi.Router{Routes: routes, Problems: problem}
 	return h
 }
 
 // RouteKeys returns the route keys ("METHOD /path") the handler serves and
-// the roles allowed on each, for tests and for the template check.
-func (h *Handler) RouteKeys() map[string][]auth.Role {
-	out := make(map[string][]auth.Role, len(h.routes))
-	for k, r := range h.routes {
-		out[k] = r.roles
-	}
-	return out
-}
+// the roles allowed on each, for the template check.
+func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 
 // Handle accepts the two events IntakeFunction is invoked with: an API
 // Gateway HTTP API (payload 2.0) request, answered with an HTTP response, or
@@ -191,7 +136,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		return nil, veil.Invalid("event", "not a JSON object")
 	}
 	switch {
-	case probe.Step != "" && h.desk != nil:
+	case probe.Step != "":
 		s, err := decodeStep(raw)
 		if err != nil {
 			return nil, err
@@ -208,7 +153,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, veil.Invalid("event", "malformed API Gateway request")
 		}
-		return h.HandleHTTP(ctx, req), nil
+		return h.router.Handle(ctx, req), nil
 	}
 	return nil, veil.Invalid("event", "neither an API Gateway HTTP API request nor an Amazon Connect event")
 }
@@ -218,160 +163,44 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 // flow's wiring. It returns a *veil.ValidationError for an unknown action.
 func (h *Handler) HandleConnect(ctx context.Context, ev events.ConnectEvent) (map[string]string, error) {
 	action := ev.Details.Parameters["action"]
-	slog.InfoContext(ctx, "contact flow invocation", "requestId", requestID(ctx), "action", action,
+	slog.InfoContext(ctx, "contact flow invocation", "requestId", httpapi.RequestID(ctx), "action", action,
 		"contactId", ev.Details.ContactData.ContactID)
 	switch action {
 	case "ping":
 		return map[string]string{"status": "ok"}, nil
 	case "file_request":
-		if h.desk != nil {
-			return h.fileByPhone(ctx, ev)
-		}
+		return h.fileByPhone(ctx, ev)
 	}
 	return nil, veil.Invalid("Details.Parameters.action", "unsupported action")
-}
-
-func requestID(ctx context.Context) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		return lc.AwsRequestID
-	}
-	return ""
-}
-
-// HandleHTTP answers one HTTP API request. A bad request is an HTTP status,
-// never an error.
-func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	requestID := requestID(ctx)
-	rt, ok := h.routes[req.RouteKey]
-	if !ok {
-		return respond(requestID, nil, fmt.Errorf("route %q: %w", req.RouteKey, veil.ErrNotFound))
-	}
-	var caller auth.Caller
-	if len(rt.roles) > 0 {
-		var claims map[string]string
-		arn := ""
-		if a := req.RequestContext.Authorizer; a != nil && a.JWT != nil {
-			claims = a.JWT.Claims
-		}
-		if a := req.RequestContext.Authorizer; a != nil && a.IAM != nil {
-			arn = a.IAM.UserARN
-		}
-		c, err := auth.FromClaims(claims)
-		if rt.iam {
-			c, err = auth.FromIAM(arn)
-		}
-		if err == nil {
-			err = c.Require(rt.roles...)
-		}
-		if err != nil {
-			slog.InfoContext(ctx, "route refused", "requestId", requestID, "route", req.RouteKey, "reason", err)
-			return respond(requestID, nil, err)
-		}
-		caller = c
-	}
-	body, err := rt.serve(ctx, caller, req)
-	return respond(requestID, body, err)
 }
 
 func (h *Handler) me(_ context.Context, c auth.Caller, _ events.APIGatewayV2HTTPRequest) (any, error) {
 	return map[string]any{"subject": c.Subject, "roles": c.Roles}, nil
 }
 
-// Status returns the HTTP status for err: the one table from domain errors
-// to HTTP.
-func Status(err error) int {
-	var ve *veil.ValidationError
+// problem answers the desk's own errors: a rate limit or a code asked
+// for too soon (429, with Retry-After), a code locked by wrong guesses
+// (423). The rest are httpapi's shared table.
+func problem(err error) (httpapi.Problem, bool) {
+	var rl *requestflow.RateLimitedError
+	var soon *otp.TooSoonError
 	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.As(err, &ve):
-		return http.StatusBadRequest
-	case errors.Is(err, requestflow.ErrRateLimited), errors.Is(err, otp.ErrTooSoon):
-		return http.StatusTooManyRequests
 	case errors.Is(err, otp.ErrLocked):
-		return http.StatusLocked
-	case errors.Is(err, veil.ErrUnauthenticated):
-		return http.StatusUnauthorized
-	case errors.Is(err, veil.ErrForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, veil.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, veil.ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, veil.ErrGone):
-		return http.StatusGone
-	default:
-		return http.StatusInternalServerError
+		return httpapi.Problem{Status: http.StatusLocked,
+			Message: "too many wrong codes: this identifier can no longer be verified for this request"}, true
+	case errors.Is(err, otp.ErrTooSoon):
+		p := httpapi.Problem{Status: http.StatusTooManyRequests, Message: "a code was sent moments ago; wait before asking for another"}
+		if errors.As(err, &soon) {
+			p.Headers = map[string]string{"Retry-After": strconv.Itoa(int(soon.RetryAfter.Seconds() + 0.999))}
+		}
+		return p, true
+	case errors.Is(err, requestflow.ErrRateLimited):
+		// Its text says what to do and names no identifier.
+		p := httpapi.Problem{Status: http.StatusTooManyRequests, Message: err.Error()}
+		if errors.As(err, &rl) {
+			p.Headers = map[string]string{"Retry-After": strconv.Itoa(int(rl.RetryAfter.Seconds() + 0.999))}
+		}
+		return p, true
 	}
-}
-
-func respond(requestID string, body any, err error) events.APIGatewayV2HTTPResponse {
-	status := Status(err)
-	headers := map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID}
-	var plain plainError
-	if errors.As(err, &plain) {
-		if status == http.StatusInternalServerError {
-			slog.Error("request failed", "requestId", requestID, "error", err)
-		}
-		headers["Content-Type"] = "text/plain; charset=utf-8"
-		headers["Cache-Control"] = "no-store"
-		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: plainText(err, status)}
-	}
-	if r, ok := body.(reply); ok {
-		status, body = r.status, r.body
-		for k, v := range r.headers {
-			headers[k] = v
-		}
-		if body == nil {
-			// A redirect: nothing to read, nothing to keep.
-			delete(headers, "Content-Type")
-			headers["Cache-Control"] = "no-store"
-			headers["Referrer-Policy"] = "no-referrer"
-			return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
-		}
-	}
-	if raw, ok := body.(rawBody); ok && err == nil {
-		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(raw)}
-	}
-	if err != nil {
-		msg := http.StatusText(status)
-		var ve *veil.ValidationError
-		if errors.As(err, &ve) {
-			msg = ve.Error()
-		}
-		switch {
-		case errors.Is(err, otp.ErrLocked):
-			msg = "too many wrong codes: this identifier can no longer be verified for this request"
-		case errors.Is(err, otp.ErrTooSoon):
-			msg = "a code was sent moments ago; wait before asking for another"
-		case status == http.StatusTooManyRequests || status == http.StatusConflict:
-			msg = err.Error() // says what to do, names no identifier
-		}
-		if status == http.StatusInternalServerError {
-			slog.Error("request failed", "requestId", requestID, "error", err)
-		}
-		out := map[string]any{"error": msg, "requestId": requestID}
-		var ves veil.ValidationErrors
-		if errors.As(err, &ves) {
-			list := make([]map[string]string, len(ves))
-			for i, e := range ves {
-				list[i] = map[string]string{"field": e.Field, "reason": e.Reason}
-			}
-			out["errors"] = list
-		}
-		var rl *requestflow.RateLimitedError
-		var soon *otp.TooSoonError
-		switch {
-		case errors.As(err, &rl):
-			headers["Retry-After"] = strconv.Itoa(int(rl.RetryAfter.Seconds() + 0.999))
-		case errors.As(err, &soon):
-			headers["Retry-After"] = strconv.Itoa(int(soon.RetryAfter.Seconds() + 0.999))
-		}
-		body = out
-	}
-	b, mErr := json.Marshal(body)
-	if mErr != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"Internal Server Error"}`)
-	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(b)}
+	return httpapi.Problem{}, false
 }

@@ -3,45 +3,44 @@ package intakefn
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"errors"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
+	"github.com/veil-privacy/veil/pkg/otp"
+	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
+// newHandler is a Handler whose desk reaches a Requests table that never
+// answers: every route that gets as far as the table fails, so a test
+// sees where a route refuses a caller without a store.
 func newHandler() *Handler {
-	return New(Config{RequestsTable: "veil-requests", StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:x"}, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{}).
-		WithScrub("veil-leads", fakeScrub{})
+	awsCfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")}
+	desk := &requestflow.Service{Store: lambdafn.RequestStore(awsCfg, "veil-requests")}
+	desk.Config.StatusSecret = make([]byte, 32)
+	return New(desk, "CA")
 }
 
-// withCaller returns the sample GET /me event with its claims replaced;
-// nil claims stand for an event without an authorizer context.
+// withCaller returns the sample GET /me event as a call of route by
+// claims (lambdafntest.Request), with a body every route decodes.
 func withCaller(t *testing.T, route string, claims map[string]string) json.RawMessage {
 	t.Helper()
-	var ev events.APIGatewayV2HTTPRequest
-	lambdafntest.Decode(t, "intake/apigw-get-me.json", &ev)
-	ev.RouteKey, ev.RequestContext.RouteKey = route, route
-	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com"
-	ev.QueryStringParameters = map[string]string{"token": "good"}
-	ev.PathParameters = map[string]string{"id": "x-1", "file": "records.csv", "jobId": "job-done", "key": "campaigns/a/list.csv/scrub"}
-	ev.Body = `{"phones":["(212) 555-0147"]}`
-	if b, ok := routeBody[route]; ok {
-		ev.Body = b
-	}
-	switch arn, iam := claims["iam:arn"]; {
-	case claims == nil:
-		ev.RequestContext.Authorizer = nil
-	case iam:
-		// A caller API Gateway authenticated by its IAM signature.
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn}}
-	default:
-		ev.RequestContext.Authorizer.JWT.Claims = claims
-	}
+	ev := lambdafntest.Request(t, "intake/apigw-get-me.json", route, claims)
+	ev.PathParameters = map[string]string{"id": "req-1"}
+	ev.Body = "{}"
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -49,75 +48,83 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 	return b
 }
 
-// TestRoutesCheckRoles calls every route as every role and as an anonymous
-// caller and compares the status with the route's declared roles.
+// routeAccess is who may call IntakeFunction's routes, written by hand
+// from the design: consumers (no JWT: their token, code or the web form's
+// rate limit), agents filing and attesting, supervisors and admins
+// deciding, auditors and admins reading trails and reports, external
+// systems filing with the client-credentials grant.
+var routeAccess = map[string]lambdafntest.Access{
+	"GET /me":                      {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}},
+	"POST /requests":               {},
+	"POST /requests/agent":         {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}},
+	"POST /requests/api":           {Roles: []auth.Role{auth.API}},
+	"GET /requests/{id}/status":    {},
+	"POST /requests/{id}/verify":   {},
+	"POST /requests/{id}/resend":   {},
+	"POST /requests/{id}/appeal":   {},
+	"POST /requests/{id}/attest":   {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}},
+	"POST /requests/{id}/decision": {Roles: []auth.Role{auth.Supervisor, auth.Admin}},
+	"POST /requests/{id}/review":   {Roles: []auth.Role{auth.Supervisor, auth.Admin}},
+	"GET /requests":                {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}},
+	"GET /requests/{id}":           {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}},
+	"GET /requests/{id}/audit":     {Roles: []auth.Role{auth.Auditor, auth.Admin}},
+	"GET /reports/metrics":         {Roles: []auth.Role{auth.Auditor, auth.Admin}},
+}
+
+// TestRoutesCheckRoles calls every route as every role, as an IAM-signed
+// dialer and as an anonymous caller: refused with 401 or 403 exactly when
+// the table above says so; an admitted caller gets past the check (to a
+// 400, or a 500 from the table that never answers).
 func TestRoutesCheckRoles(t *testing.T) {
 	h := newHandler()
-	for route, allowed := range h.RouteKeys() {
-		callers := map[string]map[string]string{
-			"anonymous":   nil,
-			"no groups":   {"sub": "u-1"},
-			"no subject":  {"cognito:groups": "[admin]"},
-			"other group": {"sub": "u-1", "cognito:groups": "[marketing]"},
-			"iam dialer":  {"iam:arn": "arn:aws:iam::123456789012:role/dialer"},
-		}
-		for _, r := range auth.Roles {
-			callers[string(r)] = map[string]string{"sub": "u-" + string(r), "cognito:groups": "[" + string(r) + "]"}
-		}
-		for name, claims := range callers {
+	if got, want := slices.Sorted(maps.Keys(h.RouteKeys())), slices.Sorted(maps.Keys(routeAccess)); !slices.Equal(got, want) {
+		t.Fatalf("routes = %v, want %v", got, want)
+	}
+	for route, a := range routeAccess {
+		for name, claims := range lambdafntest.Callers() {
 			t.Run(route+"/"+name, func(t *testing.T) {
 				out, err := h.Handle(context.Background(), withCaller(t, route, claims))
 				if err != nil {
 					t.Fatalf("Handle error = %v, want an HTTP response", err)
 				}
 				resp := out.(events.APIGatewayV2HTTPResponse)
-				want := http.StatusForbidden
-				switch {
-				case len(allowed) == 0:
-					// A public route: its own credential (a link's
-					// token) decides, whoever calls (TestDownloadRoute).
-					want = publicStatus[route]
-				case h.routes[route].iam != (claims["iam:arn"] != ""):
-					// A JWT on an IAM route, or a signature on a JWT
-					// route, authenticates no one there.
-					want = http.StatusUnauthorized
-				case h.routes[route].iam:
-					want = http.StatusOK
-				case claims == nil || claims["sub"] == "":
-					want = http.StatusUnauthorized
-				case hasRole(allowed, claims["cognito:groups"]):
-					want = okStatus[route]
-					if want == 0 {
-						want = http.StatusOK
-					}
-				}
-				if resp.StatusCode != want {
+				switch want := lambdafntest.Want(a, claims, 0, 0); {
+				case want != 0 && resp.StatusCode != want:
 					t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, want, resp.Body)
+				case want == 0 && (resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 404):
+					t.Fatalf("status = %d, want the caller admitted (body %s)", resp.StatusCode, resp.Body)
 				}
 			})
 		}
 	}
 }
 
-// routeBody is a route's body when the one withCaller sets is not enough.
-var routeBody = map[string]string{"POST /corrections": `{"phones":["(212) 555-0147"],"set":{"last_name":"Ortega-Ruiz"}}`}
-
-// okStatus is a route's status for an allowed caller, when not 200;
-// publicStatus a public route's for a caller with a good credential.
-var (
-	okStatus     = map[string]int{"POST /exports": http.StatusCreated}
-	publicStatus = map[string]int{"GET /exports/{id}/{file}": http.StatusFound}
-)
-
-func hasRole(allowed []auth.Role, groups string) bool {
-	for _, g := range auth.ParseGroups(groups) {
-		for _, r := range allowed {
-			if g == string(r) {
-				return true
-			}
-		}
+// TestSampleEvents: every sample event of events/intake/ is one the
+// function handles: a route it serves, a contact flow's action, or one of
+// the workflow's request steps.
+func TestSampleEvents(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(lambdafntest.Root(t), "events", "intake", "*.json"))
+	if len(paths) == 0 {
+		t.Fatal("no sample events under events/intake/")
 	}
-	return false
+	h := newHandler()
+	for _, p := range paths {
+		name := filepath.Base(p)
+		t.Run(name, func(t *testing.T) {
+			raw := lambdafntest.Event(t, "intake/"+name)
+			out, err := h.Handle(context.Background(), raw)
+			var ve *veil.ValidationError
+			switch {
+			case strings.HasPrefix(name, "apigw-"):
+				resp, ok := out.(events.APIGatewayV2HTTPResponse)
+				if err != nil || !ok || resp.StatusCode == 404 || resp.StatusCode == 401 || resp.StatusCode == 403 {
+					t.Fatalf("Handle = %+v, %v; want the route served to its sample caller", out, err)
+				}
+			case errors.As(err, &ve) && (ve.Field == "event" || ve.Field == "step" || ve.Field == "Details.Parameters.action"):
+				t.Fatalf("Handle = %v, want the event handled", err)
+			}
+		})
+	}
 }
 
 func TestMeAnswersTheCaller(t *testing.T) {
@@ -196,6 +203,7 @@ func TestHandleRejectsUnknownEvents(t *testing.T) {
 	}
 }
 
+// TestStatusTable: the desk's own errors, and the shared table's.
 func TestStatusTable(t *testing.T) {
 	tests := []struct {
 		err  error
@@ -208,11 +216,18 @@ func TestStatusTable(t *testing.T) {
 		{veil.ErrNotFound, 404},
 		{veil.ErrConflict, 409},
 		{veil.ErrGone, 410},
+		{otp.ErrLocked, 423},
+		{otp.ErrTooSoon, 429},
+		{requestflow.ErrRateLimited, 429},
 		{context.DeadlineExceeded, 500},
 	}
 	for _, tc := range tests {
-		if got := Status(tc.err); got != tc.want {
-			t.Errorf("Status(%v) = %d, want %d", tc.err, got, tc.want)
+		got := httpapi.Status(tc.err)
+		if p, ok := problem(tc.err); ok {
+			got = p.Status
+		}
+		if got != tc.want {
+			t.Errorf("status of %v = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }
@@ -225,12 +240,12 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	env["STATE_MACHINE_ARN"] = "arn"
 	_, err = ConfigFromEnv(func(k string) string { return env[k] })
-	if err == nil || err.Error() != "environment variable PSEUDONYMIZE_FUNCTION is not set" {
-		t.Fatalf("error = %v, want PSEUDONYMIZE_FUNCTION named", err)
+	if err == nil || err.Error() != "environment variable REQUEST_KEY_SECRET_ARN is not set" {
+		t.Fatalf("error = %v, want REQUEST_KEY_SECRET_ARN named", err)
 	}
-	env["PSEUDONYMIZE_FUNCTION"] = "PseudonymizeFunction"
+	env["REQUEST_KEY_SECRET_ARN"] = "arn:secret"
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" || cfg.PseudonymizeFunction != "PseudonymizeFunction" {
+	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" || cfg.RequestKeySecretARN != "arn:secret" || cfg.IVRJurisdiction != "CA" {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
 }

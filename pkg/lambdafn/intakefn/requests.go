@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/reports"
 	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
@@ -26,33 +27,33 @@ import (
 )
 
 // requestRoutes are the request routes, added to the handler's table.
-func (h *Handler) requestRoutes() map[string]route {
+func (h *Handler) requestRoutes() map[string]httpapi.Route {
 	filers := []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}
 	deciders := []auth.Role{auth.Supervisor, auth.Admin}
 	readers := []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}
 	auditors := []auth.Role{auth.Auditor, auth.Admin}
-	return map[string]route{
+	return map[string]httpapi.Route{
 		// The web form: anonymous, rate-limited per source address.
-		"POST /requests": {serve: h.fileWeb},
+		"POST /requests": {Serve: h.fileWeb},
 		// An agent on a call, and an external system with the
 		// client-credentials grant: API Gateway's JWT authorizer is all
 		// or nothing per route, so the authenticated doors have their own.
-		"POST /requests/agent": {roles: filers, serve: h.fileAs(requests.Agent)},
-		"POST /requests/api":   {roles: []auth.Role{auth.API}, serve: h.fileAs(requests.API)},
+		"POST /requests/agent": {Roles: filers, Serve: h.fileAs(requests.Agent)},
+		"POST /requests/api":   {Roles: []auth.Role{auth.API}, Serve: h.fileAs(requests.API)},
 		// The consumer, with the request's ID and the status token or a
 		// code sent to them.
-		"GET /requests/{id}/status":  {serve: h.requestStatus},
-		"POST /requests/{id}/verify": {serve: h.verify},
-		"POST /requests/{id}/resend": {serve: h.resend},
-		"POST /requests/{id}/appeal": {serve: h.appeal},
+		"GET /requests/{id}/status":  {Serve: h.requestStatus},
+		"POST /requests/{id}/verify": {Serve: h.verify},
+		"POST /requests/{id}/resend": {Serve: h.resend},
+		"POST /requests/{id}/appeal": {Serve: h.appeal},
 		// Staff.
-		"POST /requests/{id}/attest":   {roles: filers, serve: h.attest},
-		"POST /requests/{id}/decision": {roles: deciders, serve: h.decide},
-		"POST /requests/{id}/review":   {roles: deciders, serve: h.review},
-		"GET /requests":                {roles: readers, serve: h.queue},
-		"GET /requests/{id}":           {roles: readers, serve: h.getRequest},
-		"GET /requests/{id}/audit":     {roles: auditors, serve: h.requestAudit},
-		"GET /reports/metrics":         {roles: auditors, serve: h.metrics},
+		"POST /requests/{id}/attest":   {Roles: filers, Serve: h.attest},
+		"POST /requests/{id}/decision": {Roles: deciders, Serve: h.decide},
+		"POST /requests/{id}/review":   {Roles: deciders, Serve: h.review},
+		"GET /requests":                {Roles: readers, Serve: h.queue},
+		"GET /requests/{id}":           {Roles: readers, Serve: h.getRequest},
+		"GET /requests/{id}/audit":     {Roles: auditors, Serve: h.requestAudit},
+		"GET /reports/metrics":         {Roles: auditors, Serve: h.metrics},
 	}
 }
 
@@ -71,10 +72,10 @@ const filingFields = "type, jurisdiction, name, phones, emails, customerId, acco
 
 func (h *Handler) file(ctx context.Context, req events.APIGatewayV2HTTPRequest, by requestflow.Filer) (any, error) {
 	var f requests.Filing
-	if err := decodeStrict(req.Body, &f, filingFields); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &f, filingFields); err != nil {
 		return nil, err
 	}
-	rc, err := h.desk.File(ctx, f, by, header(req, "Idempotency-Key"))
+	rc, err := h.desk.File(ctx, f, by, httpapi.Header(req, "Idempotency-Key"))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func (h *Handler) file(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	if !rc.Created {
 		status = 200
 	}
-	return reply{status: status, body: rc}, nil
+	return httpapi.Reply{Status: status, Body: rc}, nil
 }
 
 func (h *Handler) fileWeb(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
@@ -94,15 +95,6 @@ func (h *Handler) fileAs(ch requests.Channel) func(context.Context, auth.Caller,
 	return func(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
 		return h.file(ctx, req, requestflow.Filer{Channel: ch, Actor: actor(c, string(ch))})
 	}
-}
-
-func header(req events.APIGatewayV2HTTPRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // ConsumerView is what the status token shows: where the request stands,
@@ -137,7 +129,7 @@ func (h *Handler) verify(ctx context.Context, _ auth.Caller, req events.APIGatew
 		Identifier string `json:"identifier"`
 		Code       string `json:"code"`
 	}
-	if err := decodeStrict(req.Body, &b, "identifier, code"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "identifier, code"); err != nil {
 		return nil, err
 	}
 	return h.desk.Verify(ctx, req.PathParameters["id"], b.Identifier, b.Code)
@@ -147,7 +139,7 @@ func (h *Handler) resend(ctx context.Context, _ auth.Caller, req events.APIGatew
 	var b struct {
 		Identifier string `json:"identifier"`
 	}
-	if err := decodeStrict(req.Body, &b, "identifier"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "identifier"); err != nil {
 		return nil, err
 	}
 	return h.desk.Resend(ctx, req.PathParameters["id"], b.Identifier)
@@ -158,19 +150,19 @@ func (h *Handler) appeal(ctx context.Context, _ auth.Caller, req events.APIGatew
 		Token  string `json:"token"`
 		Reason string `json:"reason"`
 	}
-	if err := decodeStrict(req.Body, &b, "token, reason"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "token, reason"); err != nil {
 		return nil, err
 	}
 	r, err := h.desk.Appeal(ctx, req.PathParameters["id"], b.Token, b.Reason)
 	if err != nil {
 		return nil, err
 	}
-	return reply{status: 202, body: map[string]any{"reference": r.Reference, "status": r.Status, "appealDueAt": r.Appeal.Due.String()}}, nil
+	return httpapi.Reply{Status: 202, Body: map[string]any{"reference": r.Reference, "status": r.Status, "appealDueAt": r.Appeal.Due.String()}}, nil
 }
 
 func (h *Handler) attest(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
 	var a requestflow.Attestation
-	if err := decodeStrict(req.Body, &a, "identifiers, method, note"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &a, "identifiers, method, note"); err != nil {
 		return nil, err
 	}
 	return h.desk.Attest(ctx, req.PathParameters["id"], actor(c, "console"), a)
@@ -181,7 +173,7 @@ func (h *Handler) decide(ctx context.Context, c auth.Caller, req events.APIGatew
 		Decision string `json:"decision"`
 		Reason   string `json:"reason"`
 	}
-	if err := decodeStrict(req.Body, &b, "decision, reason"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "decision, reason"); err != nil {
 		return nil, err
 	}
 	r, err := h.desk.Decide(ctx, req.PathParameters["id"], actor(c, "console"), b.Decision, b.Reason)
@@ -195,7 +187,7 @@ func (h *Handler) review(ctx context.Context, c auth.Caller, req events.APIGatew
 	var b struct {
 		Rows map[string]bool `json:"rows"`
 	}
-	if err := decodeStrict(req.Body, &b, "rows (ref → include)"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "rows (ref → include)"); err != nil {
 		return nil, err
 	}
 	r, err := h.desk.Review(ctx, req.PathParameters["id"], actor(c, "console"), b.Rows)
@@ -290,7 +282,7 @@ func (h *Handler) queue(ctx context.Context, _ auth.Caller, req events.APIGatewa
 		if err := reports.WriteQueueCSV(&b, reports.QueueRows(page, h.desk.Today())); err != nil {
 			return nil, err
 		}
-		return csvReply("queue.csv", b.String(), next), nil
+		return httpapi.CSV("queue.csv", b.String(), next), nil
 	}
 	out := make([]map[string]any, len(page))
 	for i, r := range page {
@@ -300,19 +292,6 @@ func (h *Handler) queue(ctx context.Context, _ auth.Caller, req events.APIGatewa
 	}
 	return map[string]any{"requests": out, "nextToken": next}, nil
 }
-
-// csvReply answers text as a CSV download.
-func csvReply(name, text, next string) reply {
-	headers := map[string]string{"Content-Type": "text/csv; charset=utf-8",
-		"Content-Disposition": fmt.Sprintf("attachment; filename=%q", name), "Cache-Control": "no-store"}
-	if next != "" {
-		headers["X-Next-Token"] = next
-	}
-	return reply{status: 200, headers: headers, body: rawBody(text)}
-}
-
-// rawBody is a reply body sent as it is, not as JSON.
-type rawBody string
 
 func (h *Handler) requestAudit(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
 	evs, err := h.desk.Audit(ctx, req.PathParameters["id"], actor(c, "console"))
@@ -324,7 +303,7 @@ func (h *Handler) requestAudit(ctx context.Context, c auth.Caller, req events.AP
 		if err := reports.WriteAuditCSV(&b, evs); err != nil {
 			return nil, err
 		}
-		return csvReply("audit-"+req.PathParameters["id"]+".csv", b.String(), ""), nil
+		return httpapi.CSV("audit-"+req.PathParameters["id"]+".csv", b.String(), ""), nil
 	}
 	return map[string]any{"events": evs}, nil
 }
@@ -347,7 +326,7 @@ func (h *Handler) metrics(ctx context.Context, _ auth.Caller, req events.APIGate
 		if err := rep.WriteCSV(&b); err != nil {
 			return nil, err
 		}
-		return csvReply(fmt.Sprintf("ccpa-metrics-%d.csv", year), b.String(), ""), nil
+		return httpapi.CSV(fmt.Sprintf("ccpa-metrics-%d.csv", year), b.String(), ""), nil
 	}
 	return rep, nil
 }
@@ -379,8 +358,6 @@ func (h *Handler) HandleStep(ctx context.Context, s tasks.StepInput) (any, error
 		out, err = d.Remind(ctx, s.RequestID, s.At)
 	case "denied":
 		out, err = d.Denied(ctx, s.RequestID, s.At)
-	case "optOut":
-		out, err = struct{}{}, d.OptOut(ctx, s.RequestID, s.At)
 	case "complete":
 		out, err = d.Complete(ctx, s.RequestID, s.At)
 	case "fail":

@@ -1,26 +1,37 @@
-// Package pseudonymize is PseudonymizeFunction: it runs erasure and
-// correction jobs (pkg/erasure). IntakeFunction starts a staff action's job
-// and invokes the function with its ID, asynchronously. The
-// privacy-request workflow's Pseudonymize task invokes it with the
-// request's ID alone: the function reads the request from the Requests
-// table, starts (or finds again) the request's erasure or correction of
-// the identifiers its requester proved, runs it and records the job in
-// the request. Invoked with a request and identifiers, it erases those.
+// Package pseudonymizefn is PseudonymizeFunction: the erasure capability.
+// It serves the staff routes that preview, start and follow erasure and
+// correction jobs (pkg/erasure); a confirmed job is handed to this same
+// function asynchronously, invoked with the job's ID. The privacy-request
+// workflow's Pseudonymize task invokes it with the request's ID alone:
+// the function reads the request from the Requests table, starts (or finds
+// again) the request's erasure or correction of the identifiers its
+// requester proved, runs it and records the job in the request. Invoked
+// with a request and identifiers, it erases those. Its opt-out step puts
+// a request's identifiers on the suppression list.
 package pseudonymizefn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/masking"
+	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
+	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -31,31 +42,141 @@ type Jobs interface {
 	Run(ctx context.Context, id string) (erasure.Job, error)
 }
 
-// Handler runs jobs; Requests (nil: no request mode) is where the
-// workflow's requests are read and their jobs recorded.
+// OptOuts runs the workflow's opt-out step (requestflow.OptOuts).
+type OptOuts interface {
+	OptOut(ctx context.Context, id string, at time.Time) (int, error)
+}
+
+var _ OptOuts = (*requestflow.OptOuts)(nil)
+
+// Config is PseudonymizeFunction's environment.
+type Config struct {
+	Search  lambdafn.SearchConfig
+	Erasure lambdafn.ErasureConfig
+	// Self is this function's name or ARN (PSEUDONYMIZE_FUNCTION): a
+	// confirmed job is handed to it.
+	Self string
+}
+
+// ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
+// unset variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	e := lambdafn.NewEnv(getenv)
+	cfg := Config{Search: lambdafn.ReadSearchConfig(e), Erasure: lambdafn.ReadErasureConfig(e), Self: e.Need("PSEUDONYMIZE_FUNCTION")}
+	return cfg, e.Err()
+}
+
+// Handler serves PseudonymizeFunction's invocations. Jobs runs jobs;
+// Requests (nil: no request mode) is where the workflow's requests are
+// read and their jobs recorded; OptOuts runs the opt-out step; Erasures,
+// Invoker and Self serve the routes.
 type Handler struct {
 	Jobs     Jobs
 	Requests lambdafn.Requests
+	OptOuts  OptOuts
+	Erasures Erasures
+	Invoker  Invoker
+	Self     string
 }
+
+// router is the function's routes.
+func (h *Handler) router() *httpapi.Router {
+	staff := []auth.Role{auth.Supervisor, auth.Admin}
+	return &httpapi.Router{Routes: map[string]httpapi.Route{
+		// Erasure and correction jobs; the GET follows either kind.
+		"POST /pseudonymize":        {Roles: staff, Serve: h.startErasure},
+		"POST /corrections":         {Roles: staff, Serve: h.startCorrection},
+		"GET /pseudonymize/{jobId}": {Roles: staff, Serve: h.getJob},
+	}}
+}
+
+// RouteKeys returns the routes the handler serves and the roles allowed
+// on each, for the template check.
+func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router().Keys() }
 
 // Build is PseudonymizeFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
-	finder, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := lambdafn.ErasureService(awsCfg, getenv, finder)
+	finder, err := lambdafn.SearchService(ctx, awsCfg, cfg.Search)
 	if err != nil {
 		return nil, err
 	}
-	// ErasureService required REQUESTS_TABLE.
-	return (&Handler{Jobs: svc, Requests: lambdafn.RequestStore(awsCfg, getenv("REQUESTS_TABLE"))}).Handle, nil
+	svc, err := lambdafn.ErasureService(awsCfg, cfg.Erasure, finder)
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := suppression.NewHasher(finder.Secrets, finder.Region)
+	if err != nil {
+		return nil, err
+	}
+	store := lambdafn.RequestStore(awsCfg, cfg.Erasure.RequestsTable)
+	optOuts := &requestflow.OptOuts{Store: store, Suppressions: suppression.New(dynamodb.NewFromConfig(awsCfg), cfg.Erasure.IndexTable), Hasher: hasher}
+	return (&Handler{Jobs: svc, Requests: store, OptOuts: optOuts, Erasures: ErasureService{svc},
+		Invoker: lambda.NewFromConfig(awsCfg), Self: cfg.Self}).Handle, nil
 }
 
-// Handle runs the job in, starting a request's first. It returns a
-// *veil.ValidationError for bad input, a *FailedError for a job that ended
+// Handle answers an API Gateway HTTP API (payload 2.0) request with an
+// HTTP response, runs the opt-out step for a tasks.OptOutInput, and runs
+// a job (Task) for anything else.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		RouteKey string `json:"routeKey"`
+		Step     string `json:"step"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, veil.Invalid("event", "not a JSON object")
+	}
+	switch {
+	case probe.RouteKey != "":
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, veil.Invalid("event", "malformed API Gateway request")
+		}
+		return h.router().Handle(ctx, req), nil
+	case probe.Step != "":
+		var in tasks.OptOutInput
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return nil, veil.Invalid("event", "malformed opt-out step")
+		}
+		return h.OptOut(ctx, in)
+	}
+	var in tasks.PseudonymizeInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, veil.Invalid("event", "not a Pseudonymize task input")
+	}
+	return h.Task(ctx, in)
+}
+
+// OptOut runs the workflow's opt-out step. It returns a
+// *veil.ValidationError (unwrapped, for the workflow's Catch) for a step
+// other than tasks.StepOptOut, a missing request or time, or a request
+// that is no opt-out.
+func (h *Handler) OptOut(ctx context.Context, in tasks.OptOutInput) (tasks.OptOutOutput, error) {
+	switch {
+	case in.Step != tasks.StepOptOut:
+		return tasks.OptOutOutput{}, veil.Invalid("step", "PseudonymizeFunction runs the %s step alone", tasks.StepOptOut)
+	case in.RequestID == "":
+		return tasks.OptOutOutput{}, veil.Invalid("requestId", "required")
+	case in.At.IsZero():
+		return tasks.OptOutOutput{}, veil.Invalid("at", "the state's entered time is required")
+	case h.OptOuts == nil:
+		return tasks.OptOutOutput{}, veil.Invalid("step", "no opt-out step here")
+	}
+	n, err := h.OptOuts.OptOut(ctx, in.RequestID, in.At)
+	if err != nil {
+		return tasks.OptOutOutput{}, err
+	}
+	slog.InfoContext(ctx, "opt-out", "requestId", httpapi.RequestID(ctx), "privacyRequest", in.RequestID, "entries", n)
+	return tasks.OptOutOutput{Suppressed: n}, nil
+}
+
+// Task runs the job in, starting a request's first. It returns a
+// *veil.ValidationError for bad input, a *tasks.FailedError for a job that ended
 // failed, other errors for failures worth a retry (the job resumes).
-func (h *Handler) Handle(ctx context.Context, in tasks.PseudonymizeInput) (tasks.PseudonymizeOutput, error) {
+func (h *Handler) Task(ctx context.Context, in tasks.PseudonymizeInput) (tasks.PseudonymizeOutput, error) {
 	if in.JobID == "" && in.RequestID != "" && len(in.Identifiers) == 0 && h.Requests != nil {
 		return h.request(ctx, in.RequestID)
 	}

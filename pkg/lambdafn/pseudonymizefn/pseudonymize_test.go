@@ -46,9 +46,9 @@ func (f *fakeJobs) Run(_ context.Context, id string) (erasure.Job, error) {
 // TestHandleJobSampleEvent: a job ID in is that job run.
 func TestHandleJobSampleEvent(t *testing.T) {
 	var in tasks.PseudonymizeInput
-	lambdafntest.Decode(t, "pseudonymize/intake-job.json", &in)
+	lambdafntest.Decode(t, "pseudonymize/async-job.json", &in)
 	jobs := &fakeJobs{started: map[string]erasure.Request{}, job: erasure.Job{Status: erasure.StatusCompleted}}
-	out, err := (&pseudonymizefn.Handler{Jobs: jobs}).Handle(context.Background(), in)
+	out, err := (&pseudonymizefn.Handler{Jobs: jobs}).Task(context.Background(), in)
 	if err != nil || out.JobID != in.JobID || out.Status != erasure.StatusCompleted || len(jobs.started) != 0 {
 		t.Fatalf("Handle = %+v, %v; want job %s run, nothing started", out, err, in.JobID)
 	}
@@ -97,7 +97,7 @@ func TestHandleRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			jobs := &fakeJobs{started: map[string]erasure.Request{}, startErr: tc.startErr, job: tc.job}
-			out, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, tasks.PseudonymizeInput{RequestID: tc.id})
+			out, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Task(ctx, tasks.PseudonymizeInput{RequestID: tc.id})
 			jobID := erasure.JobID(tc.id, tc.op)
 			if tc.failed {
 				if fe, ok := err.(*tasks.FailedError); !ok || fe.JobID != jobID {
@@ -141,7 +141,7 @@ func TestHandleRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		jobs := &fakeJobs{started: map[string]erasure.Request{}}
-		_, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Handle(ctx, tasks.PseudonymizeInput{RequestID: r.ID})
+		_, err := (&pseudonymizefn.Handler{Jobs: jobs, Requests: st}).Task(ctx, tasks.PseudonymizeInput{RequestID: r.ID})
 		if _, ok := err.(*veil.ValidationError); !ok || len(jobs.started) != 0 {
 			t.Fatalf("%s: error = %#v, %d started; want a *veil.ValidationError, none started", r.ID, err, len(jobs.started))
 		}

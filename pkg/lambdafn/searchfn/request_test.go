@@ -105,7 +105,7 @@ func TestHandleRequest(t *testing.T) {
 	}, Coverage: cov}}
 	h := lsearch.New(fake, files, st)
 
-	out, err := h.Handle(ctx, in)
+	out, err := h.Task(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestHandleRequest(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := h.Handle(ctx, in)
+	again, err := h.Task(ctx, in)
 	if err != nil || !reflect.DeepEqual(again, out) {
 		t.Fatalf("again = %+v, %v; want %+v", again, err, out)
 	}
@@ -170,11 +170,11 @@ func TestHandleRequestRejects(t *testing.T) {
 	ctx := context.Background()
 	create(t, st, "r-unproven")
 	h := lsearch.New(&fixedSearch{}, files, st)
-	_, err := h.Handle(ctx, tasks.SearchInput{RequestID: "r-unproven"})
+	_, err := h.Task(ctx, tasks.SearchInput{RequestID: "r-unproven"})
 	if ve, ok := err.(*veil.ValidationError); !ok || ve.Field != "proofs" {
 		t.Fatalf("error = %#v, want *veil.ValidationError on proofs", err)
 	}
-	if _, err := h.Handle(ctx, tasks.SearchInput{RequestID: "r-unknown"}); !errors.Is(err, veil.ErrNotFound) {
+	if _, err := h.Task(ctx, tasks.SearchInput{RequestID: "r-unknown"}); !errors.Is(err, veil.ErrNotFound) {
 		t.Fatalf("unknown request: error = %v, want not found", err)
 	}
 }

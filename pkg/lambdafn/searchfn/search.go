@@ -1,5 +1,7 @@
-// Package search is SearchFunction, a task of the privacy-request workflow:
-// a request's proven identifiers in, every lead-list record holding them
+// Package searchfn is SearchFunction: the search capability, for staff
+// (GET /search), for dialers (the suppression checks and a list's scrub
+// report) and for the privacy-request workflow's Search task: a request's
+// proven identifiers in, every lead-list record holding them
 // written to the exports bucket, and a pointer to them out: Step Functions
 // passes at most 256 KB between states, and one consumer can have
 // thousands of rows.
@@ -13,21 +15,30 @@ package searchfn
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"strconv"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/veil-privacy/veil/pkg/access"
+	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/indexstore"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
+	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/search"
+	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/tasks"
+	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // Searcher is the search the handler calls (search.Service).
@@ -58,37 +69,117 @@ func HoldReason(name string, rec search.Record) string {
 	return ""
 }
 
-// Handler runs the Search task.
+// Config is SearchFunction's environment.
+type Config struct {
+	Search lambdafn.SearchConfig
+	// Exports is where the Search task writes the records it found.
+	Exports lambdafn.ExportsConfig
+	// RequestsTable is where the workflow's requests are read and their
+	// search recorded.
+	RequestsTable string
+	// LeadsBucket is the bucket GET /lists/{key}/scrub answers for.
+	LeadsBucket string
+}
+
+// ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
+// unset variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	e := lambdafn.NewEnv(getenv)
+	cfg := Config{Search: lambdafn.ReadSearchConfig(e), Exports: lambdafn.ReadExportsConfig(e),
+		RequestsTable: e.Need("REQUESTS_TABLE"), LeadsBucket: e.Need("LEADS_BUCKET")}
+	return cfg, e.Err()
+}
+
+// Handler serves SearchFunction's invocations: the Search task and the
+// search routes (GET /search, the suppression checks, the scrub report).
 type Handler struct {
 	search   Searcher
 	files    access.FileStore
 	requests lambdafn.Requests
+	// The routes'.
+	suppression SuppressionChecker
+	leadsBucket string
+	scrub       ScrubReports
+	router      *httpapi.Router
 }
 
 // New returns a Handler writing records to files and reading requests
-// from reqs (nil: it takes identifiers only).
+// from reqs (nil: it takes identifiers only); its routes answer once
+// WithRoutes gives them what they read.
 func New(s Searcher, files access.FileStore, reqs lambdafn.Requests) *Handler {
-	return &Handler{search: s, files: files, requests: reqs}
+	h := &Handler{search: s, files: files, requests: reqs}
+	agents := []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}
+	h.router = &httpapi.Router{Routes: map[string]httpapi.Route{
+		"GET /search": {Roles: []auth.Role{auth.Supervisor, auth.Admin}, Serve: h.searchRows},
+		// A dialer's check before it calls: agents dial too.
+		"POST /suppression/check": {Roles: agents, Serve: h.checkSuppression},
+		// The same check for a dialer's service role, signed with its IAM
+		// credentials (AWS_IAM authorization on the route).
+		"POST /dialer/suppression/check": {Roles: []auth.Role{auth.Dialer}, IAM: true, Serve: h.checkSuppression},
+		// A list's scrub report, the rows a dialer skips: dialers are agents too.
+		"GET /lists/{key+}": {Roles: agents, Serve: h.scrubReport},
+	}}
+	return h
 }
+
+// WithRoutes makes the suppression checks ask checker and the scrub
+// report answer for the lists of bucket from reports, and returns h.
+func (h *Handler) WithRoutes(checker SuppressionChecker, bucket string, reports ScrubReports) *Handler {
+	h.suppression, h.leadsBucket, h.scrub = checker, bucket, reports
+	return h
+}
+
+// RouteKeys returns the routes the handler serves and the roles allowed
+// on each, for the template check.
+func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 
 // Build is SearchFunction's lambdafn.Builder.
 func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (any, error) {
-	v, err := lambdafn.Require(getenv, "EXPORTS_BUCKET", "REQUESTS_TABLE")
+	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := lambdafn.SearchService(ctx, awsCfg, getenv)
+	svc, err := lambdafn.SearchService(ctx, awsCfg, cfg.Search)
 	if err != nil {
 		return nil, err
 	}
-	files := &access.Files{API: s3.NewFromConfig(awsCfg), Bucket: v[0], KMSKeyID: getenv("EXPORTS_KEY_ARN")}
-	return New(svc, files, lambdafn.RequestStore(awsCfg, v[1])).Handle, nil
+	checker, err := lambdafn.SuppressionChecker(awsCfg, cfg.Search.IndexTable, svc.Secrets, svc.Region)
+	if err != nil {
+		return nil, err
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	reports := Reports{Manifests: indexstore.New(ddb, cfg.Search.IndexTable), Scrubs: &suppression.Reports{API: ddb, Table: cfg.Search.IndexTable}}
+	files := cfg.Exports.Files(s3.NewFromConfig(awsCfg, objectstore.ClientOptions))
+	return New(svc, files, lambdafn.RequestStore(awsCfg, cfg.RequestsTable)).WithRoutes(checker, cfg.LeadsBucket, reports).Handle, nil
 }
 
-// Handle searches. It returns a *veil.ValidationError (unwrapped, so the
+// Handle answers an API Gateway HTTP API (payload 2.0) request with an
+// HTTP response, and runs the Search task for anything else.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		RouteKey string `json:"routeKey"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, veil.Invalid("event", "not a JSON object")
+	}
+	if probe.RouteKey != "" {
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, veil.Invalid("event", "malformed API Gateway request")
+		}
+		return h.router.Handle(ctx, req), nil
+	}
+	var in tasks.SearchInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, veil.Invalid("event", "not a Search task input")
+	}
+	return h.Task(ctx, in)
+}
+
+// Task runs the Search task. It returns a *veil.ValidationError (unwrapped, so the
 // workflow's Catch matches its type name) for bad input; other errors are
 // worth a retry, and a retry writes the same records and result.
-func (h *Handler) Handle(ctx context.Context, in tasks.SearchInput) (tasks.SearchOutput, error) {
+func (h *Handler) Task(ctx context.Context, in tasks.SearchInput) (tasks.SearchOutput, error) {
 	if in.RequestID != "" && len(in.Identifiers) == 0 && h.requests != nil {
 		return h.request(ctx, in.RequestID)
 	}

@@ -48,7 +48,7 @@ func TestHandleSampleEvent(t *testing.T) {
 	lambdafntest.Decode(t, "search/sfn-search-task.json", &in)
 	rec := &recordingSearch{}
 	files := &memFiles{put: map[string]string{}}
-	out, err := New(rec, files, nil).Handle(context.Background(), in)
+	out, err := New(rec, files, nil).Task(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestHandleRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(&recordingSearch{}, &memFiles{put: map[string]string{}}, nil).Handle(context.Background(), tc.in)
+			_, err := New(&recordingSearch{}, &memFiles{put: map[string]string{}}, nil).Task(context.Background(), tc.in)
 			// Unwrapped, so Step Functions sees errorType ValidationError.
 			ve, ok := err.(*veil.ValidationError)
 			if !ok || ve.Field != tc.field {

@@ -18,7 +18,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexkey"
-	"github.com/veil-privacy/veil/pkg/lambdafn/intakefn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/suppression"
 )
@@ -57,7 +57,7 @@ func TestSuppressionCheckOnTheStack(t *testing.T) {
 		if code != 200 {
 			continue
 		}
-		var got intakefn.CheckResponse
+		var got searchfn.CheckResponse
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestSuppressionCheckOnTheStack(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Fatalf("POST /dialer/suppression/check %s = %d %s, want %d", tc.name, resp.StatusCode, b, tc.want)
 		}
-		var got intakefn.CheckResponse
+		var got searchfn.CheckResponse
 		if tc.want == 200 && (json.Unmarshal(b, &got) != nil || len(got.Phones) != 3 || !got.Phones[0].Suppressed) {
 			t.Fatalf("dialer's answer = %s, want the first phone suppressed", b)
 		}

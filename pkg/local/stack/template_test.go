@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn/exportfn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/intakefn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/pseudonymizefn"
+	"github.com/veil-privacy/veil/pkg/lambdafn/searchfn"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/requestflow"
@@ -140,28 +145,42 @@ func TestStateMachineSubstitutions(t *testing.T) {
 	}
 }
 
-// TestRoutesMatchIntake: the API routes in template.yaml and the routes
-// IntakeFunction serves are the same set.
-func TestRoutesMatchIntake(t *testing.T) {
-	served := intakefn.New(intakefn.Config{}, nil, nil, nil, nil, nil).WithDesk(&requestflow.Service{}, "CA").RouteKeys()
-	declared := map[string]bool{}
+// TestRoutesMatchFunctions: the API routes template.yaml sends to each
+// function and the routes that function serves are the same set, a
+// route public in the template exactly when the function names no role
+// for it, and one AWS_IAM-authorized exactly when the function takes an
+// IAM caller.
+func TestRoutesMatchFunctions(t *testing.T) {
+	served := map[string]map[string][]auth.Role{
+		"IntakeFunction":       intakefn.New(&requestflow.Service{}, "CA").RouteKeys(),
+		"SearchFunction":       searchfn.New(nil, nil, nil).RouteKeys(),
+		"ExportFunction":       exportfn.New(nil, "", nil, nil).RouteKeys(),
+		"PseudonymizeFunction": (&pseudonymizefn.Handler{}).RouteKeys(),
+	}
+	declared := map[string]map[string]bool{}
 	for _, rt := range loadTemplate(t).Routes() {
 		key := rt.Method + " " + rt.Path
-		declared[key] = true
-		if rt.Function != "IntakeFunction" {
+		if declared[rt.Function] == nil {
+			declared[rt.Function] = map[string]bool{}
+		}
+		declared[rt.Function][key] = true
+		roles, ok := served[rt.Function][key]
+		if !ok {
+			t.Errorf("template routes %s to %s, which does not serve it", key, rt.Function)
 			continue
 		}
-		roles, ok := served[key]
-		if !ok {
-			t.Errorf("template routes %s to IntakeFunction, which does not serve it", key)
-		}
 		if public := rt.Authorizer == "NONE"; public != (len(roles) == 0) {
-			t.Errorf("%s: template authorizer %q but intake roles %v", key, rt.Authorizer, roles)
+			t.Errorf("%s: template authorizer %q but %s roles %v", key, rt.Authorizer, rt.Function, roles)
+		}
+		if iam := rt.Authorizer == "AWS_IAM"; iam != slices.Equal(roles, []auth.Role{auth.Dialer}) {
+			t.Errorf("%s: template authorizer %q but %s roles %v", key, rt.Authorizer, rt.Function, roles)
 		}
 	}
-	for key := range served {
-		if !declared[key] {
-			t.Errorf("IntakeFunction serves %s, which template.yaml does not route", key)
+	for fn, routes := range served {
+		for key := range routes {
+			if !declared[fn][key] {
+				t.Errorf("%s serves %s, which template.yaml does not route to it", fn, key)
+			}
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
 	"github.com/veil-privacy/veil/pkg/indexing"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -89,11 +90,11 @@ func TestSearchRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := New(Config{}, fakeSearch{err: tc.searchErr}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
+			h := newRoutes(fakeSearch{err: tc.searchErr}, fakeSuppression{})
 			var ev events.APIGatewayV2HTTPRequest
 			_ = json.Unmarshal(withCaller(t, "GET /search", admin), &ev)
 			ev.RawQueryString = tc.query
-			resp := h.HandleHTTP(context.Background(), ev)
+			resp := h.router.Handle(context.Background(), ev)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status = %d, want %d (%s)", resp.StatusCode, tc.wantStatus, resp.Body)
 			}
@@ -129,7 +130,7 @@ func FuzzSearchQuery(f *testing.F) {
 			}
 			return
 		}
-		if len(ids) == 0 || len(ids) > maxSearchIdentifiers {
+		if len(ids) == 0 || len(ids) > httpapi.MaxIdentifiers {
 			t.Fatalf("%d identifiers accepted", len(ids))
 		}
 	})

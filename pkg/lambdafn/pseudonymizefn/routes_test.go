@@ -1,4 +1,4 @@
-package intakefn
+package pseudonymizefn
 
 import (
 	"bytes"
@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +24,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/certificate"
 	"github.com/veil-privacy/veil/pkg/erasure"
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/tasks"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -53,7 +58,7 @@ func (f *fakeErasures) Get(_ context.Context, id string) (erasure.Job, error) {
 		files := erasure.CertificateKeys(id)
 		return erasure.Job{ID: id, Operation: erasure.Erasure, Status: erasure.StatusCompleted, Totals: certificate.Totals{RowsEdited: 1},
 			Objects: []certificate.Object{}, Identifiers: []certificate.Identifier{}, Certificate: &files}, nil
-	case "job-queued":
+	case "job-queued", "job-0a1b2c3d4e5f60718293": // the latter the sample events' job
 		return erasure.Job{ID: id, Operation: erasure.Correction, Status: erasure.StatusQueued}, nil
 	}
 	return erasure.Job{}, fmt.Errorf("job %s: %w", id, veil.ErrNotFound)
@@ -78,7 +83,40 @@ func (f *fakeInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...fun
 	return &lambda.InvokeOutput{StatusCode: http.StatusAccepted}, nil
 }
 
-var jobCfg = Config{PseudonymizeFunction: "PseudonymizeFunction"}
+// self is the function's own name, as its environment gives it.
+const self = "veil-pseudonymize"
+
+// newRoutes is a Handler whose routes preview and start jobs with e and
+// hand them to the function itself through inv.
+func newRoutes(e Erasures, inv Invoker) *Handler {
+	return &Handler{Erasures: e, Invoker: inv, Self: self}
+}
+
+// withCaller returns route's sample event (events/pseudonymize/) as a
+// call by claims (lambdafntest.Request).
+func withCaller(t *testing.T, route string, claims map[string]string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	ev := lambdafntest.Request(t, "pseudonymize/apigw-post-pseudonymize.json", route, claims)
+	ev.PathParameters = map[string]string{"jobId": "job-done"}
+	ev.Body = `{"phones":["(212) 555-0147"]}`
+	return ev
+}
+
+func call(t *testing.T, h *Handler, route string, claims map[string]string, edit func(*events.APIGatewayV2HTTPRequest)) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	ev := withCaller(t, route, claims)
+	if edit != nil {
+		edit(&ev)
+	}
+	raw, _ := json.Marshal(ev)
+	out, err := h.Handle(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.(events.APIGatewayV2HTTPResponse)
+}
+
+var supervisor = map[string]string{"sub": "u-sup", "cognito:groups": "[supervisor]"}
 
 func roleClaims(r auth.Role) map[string]string {
 	return map[string]string{"sub": "u-" + string(r), "cognito:groups": "[" + string(r) + "]"}
@@ -100,7 +138,7 @@ func TestJobRoutesRefuseNonStaff(t *testing.T) {
 		for name, claims := range callers {
 			t.Run(route+"/"+name, func(t *testing.T) {
 				e, inv := &fakeErasures{}, &fakeInvoker{}
-				resp := call(t, New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, e, inv), route, claims, func(ev *events.APIGatewayV2HTTPRequest) {
+				resp := call(t, newRoutes(e, inv), route, claims, func(ev *events.APIGatewayV2HTTPRequest) {
 					ev.Body = body
 				})
 				want := http.StatusForbidden
@@ -128,9 +166,9 @@ func TestJobRoutesRefuseNonStaff(t *testing.T) {
 // the body's, the caller its requester.
 func TestPseudonymizePreview(t *testing.T) {
 	var ev events.APIGatewayV2HTTPRequest
-	lambdafntest.Decode(t, "intake/apigw-post-pseudonymize.json", &ev)
+	lambdafntest.Decode(t, "pseudonymize/apigw-post-pseudonymize.json", &ev)
 	e, inv := &fakeErasures{}, &fakeInvoker{}
-	resp := New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, e, inv).HandleHTTP(context.Background(), ev)
+	resp := newRoutes(e, inv).router().Handle(context.Background(), ev)
 	var p erasure.Preview
 	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("preview = %d %s, want 200 with a preview", resp.StatusCode, resp.Body)
@@ -163,7 +201,7 @@ func TestConfirmedJobs(t *testing.T) {
 	} {
 		t.Run(tc.route, func(t *testing.T) {
 			e, inv := &fakeErasures{}, &fakeInvoker{}
-			resp := call(t, New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, e, inv), tc.route, roleClaims(auth.Admin), func(ev *events.APIGatewayV2HTTPRequest) {
+			resp := call(t, newRoutes(e, inv), tc.route, roleClaims(auth.Admin), func(ev *events.APIGatewayV2HTTPRequest) {
 				ev.Body = tc.body
 			})
 			var got map[string]any
@@ -191,8 +229,8 @@ func TestConfirmedJobs(t *testing.T) {
 				t.Fatalf("%d invocations, want 1", len(inv.calls))
 			}
 			in := inv.calls[0]
-			if aws.ToString(in.FunctionName) != "PseudonymizeFunction" || in.InvocationType != lambdatypes.InvocationTypeEvent {
-				t.Fatalf("invoked %q as %q, want PseudonymizeFunction as Event", aws.ToString(in.FunctionName), in.InvocationType)
+			if aws.ToString(in.FunctionName) != self || in.InvocationType != lambdatypes.InvocationTypeEvent {
+				t.Fatalf("invoked %q as %q, want the function itself (%s) as Event", aws.ToString(in.FunctionName), in.InvocationType, self)
 			}
 			dec := json.NewDecoder(bytes.NewReader(in.Payload))
 			dec.DisallowUnknownFields()
@@ -208,7 +246,7 @@ func TestConfirmedJobs(t *testing.T) {
 // details.
 func TestInvokeFailureIs500(t *testing.T) {
 	inv := &fakeInvoker{err: errors.New("AccessDeniedException: not authorized to perform lambda:InvokeFunction")}
-	resp := call(t, New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, inv), "POST /pseudonymize", supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
+	resp := call(t, newRoutes(&fakeErasures{}, inv), "POST /pseudonymize", supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
 		ev.Body = `{"phones":["(212) 555-0147"],"confirm":true}`
 	})
 	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(resp.Body, "lambda:") {
@@ -227,8 +265,8 @@ func TestJobBodiesRejected(t *testing.T) {
 		{"no identifiers", "POST /pseudonymize", `{"phones":[],"confirm":true}`, "body"},
 		{"empty object", "POST /corrections", `{}`, "body"},
 		{"empty value", "POST /pseudonymize", `{"emails":["a@b.c"," "]}`, "emails[1]"},
-		{"too many", "POST /pseudonymize", `{"phones":[` + strings.TrimSuffix(strings.Repeat(`"1",`, maxSearchIdentifiers+1), ",") + `]}`, "body"},
-		{"too large", "POST /pseudonymize", `{"phones":["` + strings.Repeat("1", maxBody) + `"]}`, "body"},
+		{"too many", "POST /pseudonymize", `{"phones":[` + strings.TrimSuffix(strings.Repeat(`"1",`, httpapi.MaxIdentifiers+1), ",") + `]}`, "body"},
+		{"too large", "POST /pseudonymize", `{"phones":["` + strings.Repeat("1", httpapi.MaxBody) + `"]}`, "body"},
 		{"bad JSON", "POST /pseudonymize", `{"phones":["1"`, "body"},
 		{"not an object", "POST /corrections", `["1"]`, "body"},
 		{"wrong type", "POST /pseudonymize", `{"phones":["1"],"confirm":"yes"}`, "body"},
@@ -242,7 +280,7 @@ func TestJobBodiesRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e, inv := &fakeErasures{}, &fakeInvoker{}
-			resp := call(t, New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, e, inv), tc.route, supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
+			resp := call(t, newRoutes(e, inv), tc.route, supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
 				ev.Body = tc.body
 			})
 			var got struct{ Error string }
@@ -281,7 +319,7 @@ func TestErasureValidationIs400(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := &fakeInvoker{}
-			resp := call(t, New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, svc, inv), tc.route, supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
+			resp := call(t, newRoutes(svc, inv), tc.route, supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
 				ev.Body = tc.body
 			})
 			var got struct{ Error string }
@@ -297,8 +335,8 @@ func TestErasureValidationIs400(t *testing.T) {
 
 func TestGetJob(t *testing.T) {
 	var ev events.APIGatewayV2HTTPRequest
-	lambdafntest.Decode(t, "intake/apigw-get-pseudonymize-job.json", &ev)
-	h := New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
+	lambdafntest.Decode(t, "pseudonymize/apigw-get-pseudonymize-job.json", &ev)
+	h := newRoutes(&fakeErasures{}, &fakeInvoker{})
 	tests := []struct {
 		name, id   string
 		wantStatus int
@@ -313,7 +351,7 @@ func TestGetJob(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ev.PathParameters = map[string]string{"jobId": tc.id}
-			resp := h.HandleHTTP(context.Background(), ev)
+			resp := h.router().Handle(context.Background(), ev)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("GET /pseudonymize/%s = %d %s, want %d", tc.id, resp.StatusCode, resp.Body, tc.wantStatus)
 			}
@@ -350,7 +388,7 @@ func TestJobRoutesLogNoIdentifiers(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	h := New(jobCfg, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
+	h := newRoutes(&fakeErasures{}, &fakeInvoker{})
 	for _, body := range []string{
 		`{"phones":["(212) 555-0147"],"emails":["maria@example.com"],"requestId":"r-9"}`,
 		`{"phones":["(212) 555-0147"],"emails":["maria@example.com"],"requestId":"r-9","confirm":true}`,
@@ -377,7 +415,7 @@ func TestJobRoutesLogNoIdentifiers(t *testing.T) {
 }
 
 // FuzzPseudonymizeBody: any body is a job request of one to
-// maxSearchIdentifiers non-blank identifiers, or a *veil.ValidationError
+// httpapi.MaxIdentifiers non-blank identifiers, or a *veil.ValidationError
 // naming a field that never quotes the body; never a panic. Both routes'
 // parsers.
 func FuzzPseudonymizeBody(f *testing.F) {
@@ -395,7 +433,7 @@ func FuzzPseudonymizeBody(f *testing.F) {
 		} {
 			r, _, err := parse(body)
 			if err == nil {
-				if r.Operation != op || len(r.Identifiers) == 0 || len(r.Identifiers) > maxSearchIdentifiers {
+				if r.Operation != op || len(r.Identifiers) == 0 || len(r.Identifiers) > httpapi.MaxIdentifiers {
 					t.Fatalf("%s: accepted %+v", op, r)
 				}
 				for _, id := range r.Identifiers {
@@ -420,4 +458,76 @@ func FuzzPseudonymizeBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRouteSet: the function serves the job routes, and only them.
+func TestRouteSet(t *testing.T) {
+	want := []string{"GET /pseudonymize/{jobId}", "POST /corrections", "POST /pseudonymize"}
+	if got := slices.Sorted(maps.Keys(newRoutes(&fakeErasures{}, &fakeInvoker{}).RouteKeys())); !slices.Equal(got, want) {
+		t.Fatalf("routes = %v, want %v", got, want)
+	}
+}
+
+// fakeOptOuts is a pure fake of OptOuts: it records the requests it was
+// asked to suppress and adds two entries for each.
+type fakeOptOuts struct{ ids []string }
+
+func (f *fakeOptOuts) OptOut(_ context.Context, id string, _ time.Time) (int, error) {
+	f.ids = append(f.ids, id)
+	return 2, nil
+}
+
+// TestOptOutStep: the sample opt-out step runs the request's opt-out and
+// answers the count; any other step, or one without its request or time,
+// is refused unwrapped.
+func TestOptOutStep(t *testing.T) {
+	o := &fakeOptOuts{}
+	h := &Handler{OptOuts: o}
+	out, err := h.Handle(context.Background(), lambdafntest.Event(t, "pseudonymize/sfn-opt-out-step.json"))
+	if got, ok := out.(tasks.OptOutOutput); err != nil || !ok || got.Suppressed != 2 || len(o.ids) != 1 || o.ids[0] != "req-01HQ7Z3K8M2N4P6R8T0V2X4Z6B" {
+		t.Fatalf("opt-out step = %+v, %v (asked %v), want 2 entries for the sample request", out, err, o.ids)
+	}
+	for _, raw := range []string{`{"step":"complete","requestId":"r","at":"2026-03-02T14:03:11Z"}`, `{"step":"optOut","at":"2026-03-02T14:03:11Z"}`, `{"step":"optOut","requestId":"r"}`} {
+		if _, err := h.Handle(context.Background(), json.RawMessage(raw)); !errors.As(err, new(*veil.ValidationError)) {
+			t.Errorf("Handle(%s) error = %v, want a *veil.ValidationError", raw, err)
+		}
+	}
+}
+
+// TestSampleEvents: every sample event of events/pseudonymize/ is one the
+// function handles: a route it serves, a job, a workflow task or step.
+func TestSampleEvents(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(lambdafntest.Root(t), "events", "pseudonymize", "*.json"))
+	if len(paths) == 0 {
+		t.Fatal("no sample events under events/pseudonymize/")
+	}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		t.Run(name, func(t *testing.T) {
+			h := &Handler{Jobs: fakeJobs{}, OptOuts: &fakeOptOuts{}, Erasures: &fakeErasures{}, Invoker: &fakeInvoker{}, Self: self}
+			out, err := h.Handle(context.Background(), lambdafntest.Event(t, "pseudonymize/"+name))
+			if strings.HasPrefix(name, "apigw-") {
+				resp, ok := out.(events.APIGatewayV2HTTPResponse)
+				if err != nil || !ok || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+					t.Fatalf("Handle = %+v, %v; want the route served to its sample caller", out, err)
+				}
+				return
+			}
+			var ve *veil.ValidationError
+			if errors.As(err, &ve) && (ve.Field == "event" || ve.Field == "step") {
+				t.Fatalf("Handle = %v, want the event handled", err)
+			}
+		})
+	}
+}
+
+// fakeJobs is a pure fake of Jobs: every job starts and completes.
+type fakeJobs struct{}
+
+func (fakeJobs) Start(_ context.Context, id string, r erasure.Request) (erasure.Job, error) {
+	return erasure.Job{ID: id, Status: erasure.StatusCompleted}, nil
+}
+
+func (fakeJobs) Run(_ context.Context, id string) (erasure.Job, error) {
+	return erasure.Job{ID: id, Status: erasure.StatusCompleted}, nil
 }

@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/suppression"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -53,14 +54,14 @@ type CheckResponse struct {
 // *veil.ValidationError naming an unknown field, a body that is not such
 // an object, or one with no values or too many.
 func ParseCheckRequest(body string) (CheckRequest, error) {
-	if len(body) > 4*maxBody {
-		return CheckRequest{}, veil.Invalid("body", "larger than %d bytes", 4*maxBody)
+	if len(body) > 4*httpapi.MaxBody {
+		return CheckRequest{}, veil.Invalid("body", "larger than %d bytes", 4*httpapi.MaxBody)
 	}
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
 	var r CheckRequest
 	if err := dec.Decode(&r); err != nil {
-		return CheckRequest{}, veil.Invalid("body", "want a JSON object with phones and emails: %s", jsonProblem(err))
+		return CheckRequest{}, veil.Invalid("body", "want a JSON object with phones and emails: %s", httpapi.JSONProblem(err))
 	}
 	if dec.More() {
 		return CheckRequest{}, veil.Invalid("body", "one JSON object, nothing after it")
@@ -112,7 +113,7 @@ func (h *Handler) checkSuppression(ctx context.Context, c auth.Caller, req event
 			*part.into = append(*part.into, a)
 		}
 	}
-	slog.InfoContext(ctx, "suppression check", "requestId", requestID(ctx), "caller", c.Subject,
+	slog.InfoContext(ctx, "suppression check", "requestId", httpapi.RequestID(ctx), "caller", c.Subject,
 		"phones", len(r.Phones), "emails", len(r.Emails), "suppressed", suppressed)
 	return out, nil
 }

@@ -1,20 +1,17 @@
-package intakefn
+package pseudonymizefn
 
 // Staff erasures and corrections: POST /pseudonymize and POST /corrections
 // preview a job (nothing changes) or, confirmed, record it and hand it to
-// PseudonymizeFunction asynchronously, answering 202 at once: a job
+// this same function asynchronously, answering 202 at once: a job
 // rewrites lists for minutes, past API Gateway's 30 s. GET
 // /pseudonymize/{jobId} follows it to its certificate.
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/erasure"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/masking"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
@@ -57,8 +55,8 @@ func (s ErasureService) URL(ctx context.Context, key, name string) (string, erro
 	return s.Files.URL(ctx, key, name)
 }
 
-// Invoker is the part of the Lambda client that hands a job to
-// PseudonymizeFunction.
+// Invoker is the part of the Lambda client that hands a confirmed job to
+// this function.
 type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
@@ -105,7 +103,7 @@ type CorrectionBody struct {
 // A strategy that is no masking strategy is erasure's to refuse.
 func ParsePseudonymizeBody(body string) (erasure.Request, bool, error) {
 	var b PseudonymizeBody
-	if err := decodeStrict(body, &b, "phones, emails, customerIds, accountNumbers, jurisdiction, strategy, requestId, confirm"); err != nil {
+	if err := httpapi.DecodeStrict(body, &b, "phones, emails, customerIds, accountNumbers, jurisdiction, strategy, requestId, confirm"); err != nil {
 		return erasure.Request{}, false, err
 	}
 	r, err := jobRequest(erasure.Erasure, b.Identifiers, b.RequestID)
@@ -128,7 +126,7 @@ func ParsePseudonymizeBody(body string) (erasure.Request, bool, error) {
 // checked by erasure (masking.NewCorrector: "set.phone", …).
 func ParseCorrectionBody(body string) (erasure.Request, bool, error) {
 	var b CorrectionBody
-	if err := decodeStrict(body, &b, "phones, emails, customerIds, accountNumbers, set, requestId, confirm"); err != nil {
+	if err := httpapi.DecodeStrict(body, &b, "phones, emails, customerIds, accountNumbers, set, requestId, confirm"); err != nil {
 		return erasure.Request{}, false, err
 	}
 	r, err := jobRequest(erasure.Correction, b.Identifiers, b.RequestID)
@@ -142,26 +140,9 @@ func ParseCorrectionBody(body string) (erasure.Request, bool, error) {
 	return r, b.Confirm, nil
 }
 
-// decodeStrict decodes body, at most maxBody bytes, into v: one JSON
-// object with only the fields v has (want lists them for the error).
-func decodeStrict(body string, v any, want string) error {
-	if len(body) > maxBody {
-		return veil.Invalid("body", "larger than %d bytes", maxBody)
-	}
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return veil.Invalid("body", "want a JSON object with %s: %s", want, jsonProblem(err))
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return veil.Invalid("body", "one JSON object, nothing after it")
-	}
-	return nil
-}
-
 // jobRequest is the request of a job of operation on ids.
 func jobRequest(operation string, ids Identifiers, requestID string) (erasure.Request, error) {
-	list, err := identifierLists(ids.Phones, ids.Emails, ids.CustomerIDs, ids.AccountNumbers, "job")
+	list, err := httpapi.IdentifierLists(ids.Phones, ids.Emails, ids.CustomerIDs, ids.AccountNumbers, "job")
 	if err != nil {
 		return erasure.Request{}, err
 	}
@@ -202,21 +183,21 @@ func (h *Handler) startCorrection(ctx context.Context, c auth.Caller, req events
 	return h.job(ctx, c, r, confirm)
 }
 
-// job previews r, or with confirm starts it and invokes
-// PseudonymizeFunction with its ID. Only IDs are logged: r is personal
+// job previews r, or with confirm starts it and invokes this function
+// (Self) with its ID, asynchronously. Only IDs are logged: r is personal
 // data.
 func (h *Handler) job(ctx context.Context, c auth.Caller, r erasure.Request, confirm bool) (any, error) {
 	r.Requester = c.Subject
 	if !confirm {
-		p, err := h.erasures.Preview(ctx, r)
+		p, err := h.Erasures.Preview(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		slog.InfoContext(ctx, "erasure preview", "requestId", requestID(ctx), "privacyRequest", r.RequestID, "operation", r.Operation)
+		slog.InfoContext(ctx, "erasure preview", "requestId", httpapi.RequestID(ctx), "privacyRequest", r.RequestID, "operation", r.Operation)
 		return p, nil
 	}
 	id := erasure.NewID()
-	j, err := h.erasures.Start(ctx, id, r)
+	j, err := h.Erasures.Start(ctx, id, r)
 	if err != nil {
 		return nil, err
 	}
@@ -224,13 +205,13 @@ func (h *Handler) job(ctx context.Context, c auth.Caller, r erasure.Request, con
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.invoker.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(h.cfg.PseudonymizeFunction),
+	if _, err := h.Invoker.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(h.Self),
 		InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload}); err != nil {
 		// The job stays queued, its input kept: nothing ran.
-		return nil, fmt.Errorf("invoke %s for job %s: %w", h.cfg.PseudonymizeFunction, j.ID, err)
+		return nil, fmt.Errorf("invoke %s for job %s: %w", h.Self, j.ID, err)
 	}
-	slog.InfoContext(ctx, "erasure job queued", "requestId", requestID(ctx), "jobId", j.ID, "privacyRequest", r.RequestID, "operation", r.Operation)
-	return reply{status: http.StatusAccepted, body: jobAccepted{JobID: j.ID, Status: j.Status}}, nil
+	slog.InfoContext(ctx, "erasure job queued", "requestId", httpapi.RequestID(ctx), "jobId", j.ID, "privacyRequest", r.RequestID, "operation", r.Operation)
+	return httpapi.Reply{Status: http.StatusAccepted, Body: jobAccepted{JobID: j.ID, Status: j.Status}}, nil
 }
 
 // certificateLinks are presigned GETs of a job's certificate.
@@ -253,7 +234,7 @@ func (h *Handler) getJob(ctx context.Context, _ auth.Caller, req events.APIGatew
 	if !erasure.ValidID(id) {
 		return nil, veil.Invalid("jobId", "not a valid job ID")
 	}
-	j, err := h.erasures.Get(ctx, id)
+	j, err := h.Erasures.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +245,7 @@ func (h *Handler) getJob(ctx context.Context, _ auth.Caller, req events.APIGatew
 			key, name string
 			into      *string
 		}{{j.Certificate.JSON, "certificate-" + j.ID + ".json", &links.JSON}, {j.Certificate.PDF, "certificate-" + j.ID + ".pdf", &links.PDF}} {
-			if *f.into, err = h.erasures.URL(ctx, f.key, f.name); err != nil {
+			if *f.into, err = h.Erasures.URL(ctx, f.key, f.name); err != nil {
 				return nil, err
 			}
 		}

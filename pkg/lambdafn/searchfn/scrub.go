@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"
@@ -10,13 +10,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
-
-// maxSearchIdentifiers bounds one GET /search, so its cost stays that of
-// one consumer's rows.
-const maxSearchIdentifiers = 20
 
 // searchRows serves GET /search?phone=&email=&customerId=&accountNumber=,
 // each parameter repeatable.
@@ -33,7 +30,7 @@ func (h *Handler) searchRows(ctx context.Context, c auth.Caller, req events.APIG
 	for _, id := range ids {
 		prefixes = append(prefixes, search.KindNames[id.Kind])
 	}
-	slog.InfoContext(ctx, "staff search", "requestId", requestID(ctx), "caller", c.Subject,
+	slog.InfoContext(ctx, "staff search", "requestId", httpapi.RequestID(ctx), "caller", c.Subject,
 		"kinds", prefixes, "records", len(res.Records), "stale", len(res.Stale), "coverageObjects", res.Coverage.Objects,
 		"unreadable", len(res.Coverage.Unreadable), "pending", len(res.Coverage.Pending), "partial", len(res.Coverage.Partial))
 	return res, nil
@@ -66,8 +63,8 @@ func SearchQuery(raw string) ([]search.Identifier, error) {
 	if len(ids) == 0 {
 		return nil, veil.Invalid("query", "at least one of phone, email, customerId or accountNumber is required")
 	}
-	if len(ids) > maxSearchIdentifiers {
-		return nil, veil.Invalid("query", "at most %d identifiers per search", maxSearchIdentifiers)
+	if len(ids) > httpapi.MaxIdentifiers {
+		return nil, veil.Invalid("query", "at most %d identifiers per search", httpapi.MaxIdentifiers)
 	}
 	return ids, nil
 }

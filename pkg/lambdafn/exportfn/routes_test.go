@@ -1,10 +1,14 @@
-package intakefn
+package exportfn
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +18,15 @@ import (
 	"github.com/veil-privacy/veil/pkg/access"
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
+	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // fakeExports is a pure fake of Exporter: it records what it was asked and
-// answers a download by its token ("good", "expired", "revoked", anything
-// else tampered).
+// answers a download by its token ("good", or the sample events' token;
+// "expired", "revoked"; anything else tampered). It holds exports x-1 and
+// the sample events' request's.
 type fakeExports struct {
 	in      access.Input
 	revoked string
@@ -38,7 +45,7 @@ func (f *fakeExports) LinksFor(x access.Export, base string) (access.Links, erro
 func (f *fakeExports) Download(_ context.Context, id, file, token, ip string) (string, error) {
 	f.ip = ip
 	switch token {
-	case "good":
+	case "good", sampleToken:
 		return "https://bucket.s3.amazonaws.com/exports/" + id + "/" + file + "?X-Amz-Expires=300", nil
 	case "expired":
 		return "", &access.ExpiredError{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
@@ -48,24 +55,38 @@ func (f *fakeExports) Download(_ context.Context, id, file, token, ip string) (s
 	return "", fmt.Errorf("download token: signature is invalid: %w", veil.ErrForbidden)
 }
 
+// The export and link token of the sample events (events/export/).
+const (
+	sampleExport = "req-01HQ7Z3K8M2N4P6R8T0V2X4Z6B"
+	sampleToken  = "v1.example-token"
+)
+
 func (f *fakeExports) Revoke(_ context.Context, id, who string) error {
 	f.revoked = id + " by " + who
 	return nil
 }
 
 func (f *fakeExports) Status(_ context.Context, id string) (access.Status, error) {
-	if id != "x-1" {
+	if id != "x-1" && id != sampleExport {
 		return access.Status{}, fmt.Errorf("export %s: %w", id, veil.ErrNotFound)
 	}
 	return access.Status{Export: access.Export{ID: id, Status: access.StatusReady}, Downloads: []access.Download{}}, nil
 }
 
+// withCaller returns route's sample event (events/export/) as a call by
+// claims (lambdafntest.Request), with the parameters every route reads.
+func withCaller(t *testing.T, route string, claims map[string]string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	ev := lambdafntest.Request(t, "export/apigw-get-export.json", route, claims)
+	ev.QueryStringParameters = map[string]string{"token": "good"}
+	ev.PathParameters = map[string]string{"id": "x-1", "file": "records.csv"}
+	ev.Body = `{"phones":["(212) 555-0147"]}`
+	return ev
+}
+
 func call(t *testing.T, h *Handler, route string, claims map[string]string, edit func(*events.APIGatewayV2HTTPRequest)) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(withCaller(t, route, claims), &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := withCaller(t, route, claims)
 	if edit != nil {
 		edit(&ev)
 	}
@@ -91,7 +112,7 @@ func TestDownloadRoute(t *testing.T) {
 		for token, want := range map[string]int{"good": 302, "expired": 410, "revoked": 410, "tampered": 403, "": 403} {
 			t.Run(name+"/"+token, func(t *testing.T) {
 				x := &fakeExports{}
-				resp := call(t, New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{}), "GET /exports/{id}/{file}", claims, func(ev *events.APIGatewayV2HTTPRequest) {
+				resp := call(t, New(x, "", nil, nil), "GET /exports/{id}/{file}", claims, func(ev *events.APIGatewayV2HTTPRequest) {
 					ev.QueryStringParameters = map[string]string{"token": token}
 					ev.RequestContext.HTTP.SourceIP = "203.0.113.7"
 				})
@@ -120,7 +141,7 @@ func TestDownloadRoute(t *testing.T) {
 
 func TestCreateExport(t *testing.T) {
 	x := &fakeExports{}
-	h := New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
+	h := New(x, "", nil, nil)
 	resp := call(t, h, "POST /exports", supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
 		ev.Body = `{"phones":["(212) 555-0147"],"emails":["a@example.com"],"customerIds":["AB-1"],"accountNumbers":["9"],"jurisdiction":"CCPA"}`
 		ev.RequestContext.DomainName = "api.example.com"
@@ -166,15 +187,15 @@ func TestCreateExportRejects(t *testing.T) {
 			t.Errorf("ParseExportRequest(%.40q) error = %v, want a validation error on %s", body, err, field)
 		}
 	}
-	many := `{"phones":[` + strings.TrimSuffix(strings.Repeat(`"1",`, maxSearchIdentifiers+1), ",") + `]}`
+	many := `{"phones":[` + strings.TrimSuffix(strings.Repeat(`"1",`, httpapi.MaxIdentifiers+1), ",") + `]}`
 	if _, _, err := ParseExportRequest(many); err == nil {
-		t.Errorf("ParseExportRequest of %d identifiers: error = nil, want one", maxSearchIdentifiers+1)
+		t.Errorf("ParseExportRequest of %d identifiers: error = nil, want one", httpapi.MaxIdentifiers+1)
 	}
 }
 
 func TestRevokeAndStatus(t *testing.T) {
 	x := &fakeExports{}
-	h := New(Config{}, fakeSearch{}, x, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{})
+	h := New(x, "", nil, nil)
 	if resp := call(t, h, "DELETE /exports/{id}", supervisor, nil); resp.StatusCode != 200 || x.revoked != "x-1 by staff:u-sup" {
 		t.Fatalf("DELETE = %d %s (revoked %q), want 200 and x-1 revoked by the caller", resp.StatusCode, resp.Body, x.revoked)
 	}
@@ -193,7 +214,7 @@ func FuzzParseExportRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		_, ids, err := ParseExportRequest(body)
 		if err == nil {
-			if len(ids) == 0 || len(ids) > maxSearchIdentifiers {
+			if len(ids) == 0 || len(ids) > httpapi.MaxIdentifiers {
 				t.Fatalf("accepted %d identifiers", len(ids))
 			}
 			return
@@ -206,4 +227,72 @@ func FuzzParseExportRequest(f *testing.F) {
 			t.Fatalf("error %q quotes the body", ve.Error())
 		}
 	})
+}
+
+// routeAccess is who may call ExportFunction's routes, written by hand:
+// staff export, follow and revoke; a download link's token is its own
+// credential.
+var routeAccess = map[string]lambdafntest.Access{
+	"POST /exports":            {Roles: []auth.Role{auth.Supervisor, auth.Admin}},
+	"GET /exports/{id}":        {Roles: []auth.Role{auth.Supervisor, auth.Admin}},
+	"DELETE /exports/{id}":     {Roles: []auth.Role{auth.Supervisor, auth.Admin}},
+	"GET /exports/{id}/{file}": {},
+}
+
+// okStatus is a route's status for an allowed caller, when not 200;
+// publicStatus a public route's for a caller with a good credential.
+var (
+	okStatus     = map[string]int{"POST /exports": http.StatusCreated}
+	publicStatus = map[string]int{"GET /exports/{id}/{file}": http.StatusFound}
+)
+
+// TestRoutesCheckRoles calls every route as every role, as an IAM-signed
+// dialer and as an anonymous caller, and compares the status with the
+// table above.
+func TestRoutesCheckRoles(t *testing.T) {
+	h := New(&fakeExports{}, "", nil, nil)
+	if got, want := slices.Sorted(maps.Keys(h.RouteKeys())), slices.Sorted(maps.Keys(routeAccess)); !slices.Equal(got, want) {
+		t.Fatalf("routes = %v, want %v", got, want)
+	}
+	for route, a := range routeAccess {
+		for name, claims := range lambdafntest.Callers() {
+			t.Run(route+"/"+name, func(t *testing.T) {
+				ok := okStatus[route]
+				if ok == 0 {
+					ok = http.StatusOK
+				}
+				resp := call(t, h, route, claims, nil)
+				if want := lambdafntest.Want(a, claims, ok, publicStatus[route]); resp.StatusCode != want {
+					t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, want, resp.Body)
+				}
+			})
+		}
+	}
+}
+
+// TestSampleEvents: every sample event of events/export/ is one the
+// function handles: a route it serves (not 404), or an Export task.
+func TestSampleEvents(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(lambdafntest.Root(t), "events", "export", "*.json"))
+	if len(paths) == 0 {
+		t.Fatal("no sample events under events/export/")
+	}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		t.Run(name, func(t *testing.T) {
+			x := &fakeExports{}
+			out, err := New(x, "", nil, nil).Handle(context.Background(), lambdafntest.Event(t, "export/"+name))
+			if strings.HasPrefix(name, "apigw-") {
+				resp, ok := out.(events.APIGatewayV2HTTPResponse)
+				if err != nil || !ok || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+					t.Fatalf("Handle = %+v, %v; want the route served to its sample caller", out, err)
+				}
+				return
+			}
+			var ve *veil.ValidationError
+			if errors.As(err, &ve) && ve.Field == "event" {
+				t.Fatalf("Handle = %v, want the task run", err)
+			}
+		})
+	}
 }

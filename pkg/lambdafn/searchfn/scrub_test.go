@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func (fakeScrub) Report(_ context.Context, bucket, key string) (suppression.Repo
 // is the current version's, pending otherwise; an unknown list or a path
 // not ending in /scrub is 404.
 func TestScrubRoute(t *testing.T) {
-	h := newHandler()
+	h := newRoutes(fakeSearch{}, fakeSuppression{})
 	claims := map[string]string{"sub": "u-agent", "cognito:groups": "[agent]"}
 	get := func(path string) (int, ScrubAnswer) {
 		t.Helper()

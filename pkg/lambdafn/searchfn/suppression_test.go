@@ -1,4 +1,4 @@
-package intakefn
+package searchfn
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func (f fakeSuppression) Check(_ context.Context, kind identifiers.Kind, values 
 
 func TestCheckSuppression(t *testing.T) {
 	agent := map[string]string{"sub": "u-agent", "cognito:groups": "[agent]"}
-	resp := call(t, New(Config{}, fakeSearch{}, &fakeExports{}, fakeSuppression{}, &fakeErasures{}, &fakeInvoker{}), "POST /suppression/check", agent, func(ev *events.APIGatewayV2HTTPRequest) {
+	resp := call(t, newRoutes(fakeSearch{}, fakeSuppression{}), "POST /suppression/check", agent, func(ev *events.APIGatewayV2HTTPRequest) {
 		ev.Body = `{"phones":["(212) 555-0147","212-555-0100","bad"],"emails":["a@example.com"]}`
 	})
 	var got CheckResponse
@@ -51,7 +51,7 @@ func TestCheckSuppression(t *testing.T) {
 	if strings.Contains(resp.Body, "555") || strings.Contains(resp.Body, "example.com") {
 		t.Fatalf("answer %s echoes a value", resp.Body)
 	}
-	resp = call(t, New(Config{}, fakeSearch{}, &fakeExports{}, fakeSuppression{err: errors.New("dynamodb down")}, &fakeErasures{}, &fakeInvoker{}), "POST /suppression/check", agent, nil)
+	resp = call(t, newRoutes(fakeSearch{}, fakeSuppression{err: errors.New("dynamodb down")}), "POST /suppression/check", agent, nil)
 	if resp.StatusCode != 500 {
 		t.Fatalf("check with the store down = %d, want 500", resp.StatusCode)
 	}
