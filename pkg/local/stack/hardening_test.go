@@ -176,9 +176,9 @@ func TestTemplateHardening(t *testing.T) {
 // wants the check to name it.
 func TestTemplateHardeningChecksBite(t *testing.T) {
 	cases := []struct {
-		name   string
+		name    string
 		breakIt func(*samtemplate.Template)
-		want   string
+		want    string
 	}{
 		{"requests table deletable", func(tm *samtemplate.Template) {
 			r := tm.Resources["RequestsTable"]
