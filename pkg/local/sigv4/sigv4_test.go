@@ -57,7 +57,7 @@ type sdkSigning struct {
 	prep                         func(*http.Request)
 }
 
-func sdkSigned(t *testing.T, s sdkSigning) *http.Request {
+func sdkSigned(t testing.TB, s sdkSigning) *http.Request {
 	t.Helper()
 	if s.key == "" {
 		s.key = key
