@@ -74,6 +74,7 @@ type Error struct {
 	Reason string
 }
 
+// Error is "sigv4: <check>: <reason>".
 func (e *Error) Error() string { return "sigv4: " + string(e.Check) + ": " + e.Reason }
 
 func fail(c Check, reason string) *Error { return &Error{Check: c, Reason: reason} }
