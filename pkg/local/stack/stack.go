@@ -192,7 +192,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		SNS:            box.SNS(),
 		EventBridge:    box.EventBridge(),
 	}
-	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey)
+	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey, Region)
 	api.Health = s.health
 	s.serve(edgeLn, e)
 	s.serve(apiLn, api)
