@@ -34,14 +34,23 @@ func TestRealTemplateFunctions(t *testing.T) {
 	if got, want := strings.Join(ids, ","), "ExportFunction,IndexFunction,IntakeFunction,PseudonymizeFunction,SearchFunction"; got != want {
 		t.Fatalf("Functions() = %s, want %s", got, want)
 	}
-	globalVars := []string{"INDEX_TABLE", "REQUESTS_TABLE", "LEADS_BUCKET", "EXPORTS_BUCKET", "INDEX_KEY_SECRET_ARN", "PHONE_REGION", "LOG_LEVEL"}
+	// Globals give every function only these; each function names the
+	// tables, buckets, keys and secrets it reaches itself.
+	globalVars := []string{"PHONE_REGION", "LOG_LEVEL"}
+	own := map[string][]string{
+		"IntakeFunction":       {"REQUESTS_TABLE", "REQUEST_KEY_SECRET_ARN", "STATE_MACHINE_ARN"},
+		"IndexFunction":        {"INDEX_TABLE", "INDEX_KEY_SECRET_ARN"},
+		"SearchFunction":       {"INDEX_TABLE", "INDEX_KEY_SECRET_ARN", "LEADS_BUCKET", "REQUESTS_TABLE", "EXPORTS_BUCKET"},
+		"ExportFunction":       {"INDEX_TABLE", "INDEX_KEY_SECRET_ARN", "REQUESTS_TABLE", "EXPORTS_BUCKET", "EXPORT_LINK_SECRET_ARN"},
+		"PseudonymizeFunction": {"INDEX_TABLE", "INDEX_KEY_SECRET_ARN", "REQUESTS_TABLE", "EXPORTS_BUCKET", "PSEUDONYMIZE_FUNCTION"},
+	}
 	for _, f := range fns {
 		if f.Handler != "bootstrap" || f.CodeURI != "." || f.BuildMethod != "makefile" {
 			t.Errorf("%s Handler, CodeURI, BuildMethod = %q, %q, %q; want bootstrap, ., makefile", f.LogicalID, f.Handler, f.CodeURI, f.BuildMethod)
 		}
-		for _, v := range globalVars {
+		for _, v := range append(globalVars, own[f.LogicalID]...) {
 			if _, ok := f.Environment[v]; !ok {
-				t.Errorf("%s has no %s from Globals", f.LogicalID, v)
+				t.Errorf("%s has no %s", f.LogicalID, v)
 			}
 		}
 	}
@@ -55,9 +64,10 @@ func TestRealTemplateFunctions(t *testing.T) {
 		t.Errorf("IndexFunction BatchSize = %#v, want the number 10", got)
 	}
 
-	// Which routes exist is checked against IntakeFunction in
-	// pkg/local/stack; here, that every route is read whole and takes the
-	// API's default authorizer.
+	// Which routes each function serves is checked against the functions
+	// in pkg/local/stack; here, that every route is read whole, goes to
+	// the function of its capability and takes the API's default
+	// authorizer.
 	routes := tpl.Routes()
 	if len(routes) == 0 {
 		t.Fatal("Routes() is empty")
@@ -69,6 +79,18 @@ func TestRealTemplateFunctions(t *testing.T) {
 		"POST /requests/{id}/verify": true, "POST /requests/{id}/resend": true, "POST /requests/{id}/appeal": true}
 	// The one IAM route is the dialer's suppression check.
 	iam := map[string]bool{"POST /dialer/suppression/check": true}
+	// Routes by path prefix to the function that owns their capability.
+	owner := func(path string) string {
+		switch {
+		case path == "/search" || strings.HasPrefix(path, "/suppression/") || strings.HasPrefix(path, "/dialer/") || strings.HasPrefix(path, "/lists/"):
+			return "SearchFunction"
+		case strings.HasPrefix(path, "/exports"):
+			return "ExportFunction"
+		case strings.HasPrefix(path, "/pseudonymize") || path == "/corrections":
+			return "PseudonymizeFunction"
+		}
+		return "IntakeFunction"
+	}
 	for _, rt := range routes {
 		want := "CognitoJWT"
 		if public[rt.Method+" "+rt.Path] {
@@ -77,11 +99,11 @@ func TestRealTemplateFunctions(t *testing.T) {
 		if iam[rt.Method+" "+rt.Path] {
 			want = "AWS_IAM"
 		}
-		if rt.Function != "IntakeFunction" || rt.Method == "" || !strings.HasPrefix(rt.Path, "/") || rt.Authorizer != want {
-			t.Errorf("route %+v, want an IntakeFunction route with method, path and the %s authorizer", rt, want)
+		if fn := owner(rt.Path); rt.Function != fn || rt.Method == "" || !strings.HasPrefix(rt.Path, "/") || rt.Authorizer != want {
+			t.Errorf("route %+v, want a %s route with method, path and the %s authorizer", rt, fn, want)
 		}
 	}
-	if want := (Route{Function: "IntakeFunction", Method: "POST", Path: "/corrections", Authorizer: "CognitoJWT"}); routes[0] != want {
+	if want := (Route{Function: "PseudonymizeFunction", Method: "POST", Path: "/corrections", Authorizer: "CognitoJWT"}); routes[0] != want {
 		t.Errorf("Routes()[0] = %+v, want %+v (sorted by path)", routes[0], want)
 	}
 }

@@ -344,7 +344,7 @@ func TestGetJob(t *testing.T) {
 	}{
 		{"ended", "job-done", http.StatusOK, true},
 		{"queued correction", "job-queued", http.StatusOK, false},
-		{"unknown", "job-0a1b2c3d4e5f60718293", http.StatusNotFound, false},
+		{"unknown", "job-ffffffffffffffffffff", http.StatusNotFound, false},
 		{"invalid", "../../etc", http.StatusBadRequest, false},
 		{"missing", "", http.StatusBadRequest, false},
 	}

@@ -115,6 +115,21 @@ func (r *Runtime) Register(name string, handler any, timeout time.Duration) {
 	r.fns[name] = &Function{Name: name, Timeout: timeout, handler: lambda.NewHandler(handler)}
 }
 
+// Alias makes the function registered as name answer to alias as well: a
+// function whose template gives it a FunctionName is invoked by that name
+// (its ARN) on AWS, and by its logical ID on the local stack. It returns
+// ErrFunctionNotFound for an unknown name.
+func (r *Runtime) Alias(alias, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.fns[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
+	}
+	r.fns[alias] = f
+	return nil
+}
+
 // SetAsync sets the EventInvokeConfig of the function registered as name;
 // it returns ErrFunctionNotFound for an unknown name.
 func (r *Runtime) SetAsync(name string, cfg AsyncConfig) error {

@@ -276,6 +276,16 @@ func (s *Stack) registerFunctions(ctx context.Context, res *samtemplate.Resolver
 			}
 		}
 		s.Runtime.Register(f.LogicalID, h, timeout)
+		if name, ok := props["FunctionName"]; ok {
+			// Named in the template: invoked by that name, as on AWS.
+			physical, err := res.String(name)
+			if err != nil {
+				return fmt.Errorf("function %s: FunctionName: %w", f.LogicalID, err)
+			}
+			if err := s.Runtime.Alias(physical, f.LogicalID); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -848,46 +848,129 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Every function that writes to the exports bucket tags and encrypts what
-// it writes (access.Files.Put): it may tag its objects, and encrypt under
-// the exports key; every one that serves downloads or reads records may
-// decrypt. The bucket is private, KMS-encrypted, its objects expire.
+// statements returns the Statement entries of function id's Policies
+// (SAM policy templates are not statements and are left out).
+func statements(tpl *samtemplate.Template, id string) []map[string]any {
+	var out []map[string]any
+	for _, p := range asSlice(props(tpl, id)["Policies"]) {
+		for _, st := range asSlice(asMap(p)["Statement"]) {
+			out = append(out, asMap(st))
+		}
+	}
+	return out
+}
+
+// grants reports whether function id's policy statements allow action on
+// a resource whose text names every one of of (a logical ID, a prefix),
+// IAM wildcards in the action included.
+func grants(tpl *samtemplate.Template, id, action string, of ...string) bool {
+	for _, st := range statements(tpl, id) {
+		if st["Effect"] != "Allow" || !allows(st, action) {
+			continue
+		}
+		for _, r := range asSlice(st["Resource"]) {
+			if named(r, of) {
+				return true
+			}
+		}
+		if r := st["Resource"]; asSlice(r) == nil && named(r, of) {
+			return true
+		}
+	}
+	return false
+}
+
+func named(resource any, of []string) bool {
+	text := fmt.Sprint(resource)
+	for _, o := range of {
+		if !strings.Contains(text, o) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFunctionPolicies: each function's policy grants the exact actions
+// its capability calls on what it touches, and nothing of what it does
+// not, written down here by hand. Buckets and keys are SSE-KMS: a writer
+// needs kms:GenerateDataKey, a reader kms:Decrypt.
+func TestFunctionPolicies(t *testing.T) {
+	tpl := loadTemplate(t)
+	type grant struct {
+		action string
+		of     []string
+	}
+	for _, tc := range []struct {
+		fn          string
+		must, never []grant
+	}{
+		{fn: "IntakeFunction",
+			must: []grant{{"dynamodb:Query", []string{"RequestsTable", "/index/*"}}, {"dynamodb:PutItem", []string{"RequestsTable"}},
+				{"secretsmanager:GetSecretValue", []string{"RequestKeySecret"}}, {"states:StartExecution", []string{"privacy-request"}},
+				{"states:SendTaskSuccess", []string{"*"}}, {"events:PutEvents", []string{"RequestEvents"}}},
+			never: []grant{{"s3:GetObject", []string{"LeadsBucket"}}, {"s3:GetObject", []string{"ExportsBucket"}},
+				{"s3:PutObject", []string{"ExportsBucket"}}, {"dynamodb:GetItem", []string{"IndexTable"}},
+				{"dynamodb:BatchWriteItem", []string{"IndexTable"}}, {"secretsmanager:GetSecretValue", []string{"IndexKeySecret"}},
+				{"secretsmanager:GetSecretValue", []string{"ExportLinkSecret"}}, {"kms:Decrypt", []string{"LeadsKey"}},
+				{"kms:Decrypt", []string{"ExportsKey"}}, {"lambda:InvokeFunction", []string{"pseudonymize"}}}},
+		{fn: "SearchFunction",
+			must: []grant{{"dynamodb:Query", []string{"IndexTable", "/index/*"}}, {"dynamodb:BatchGetItem", []string{"IndexTable"}},
+				{"s3:GetObjectVersion", []string{"LeadsBucket"}}, {"kms:Decrypt", []string{"LeadsKey"}},
+				{"s3:PutObject", []string{"ExportsBucket", "exports/"}}, {"s3:PutObjectTagging", []string{"ExportsBucket"}},
+				{"kms:GenerateDataKey", []string{"ExportsKey"}}, {"secretsmanager:GetSecretValue", []string{"IndexKeySecret"}}},
+			never: []grant{{"s3:PutObject", []string{"LeadsBucket"}}, {"s3:GetObject", []string{"ExportsBucket"}},
+				{"kms:Decrypt", []string{"ExportsKey"}}, {"dynamodb:PutItem", []string{"IndexTable"}},
+				{"secretsmanager:GetSecretValue", []string{"ExportLinkSecret"}}}},
+		{fn: "ExportFunction",
+			must: []grant{{"s3:GetObject", []string{"ExportsBucket"}}, {"s3:PutObject", []string{"ExportsBucket"}},
+				{"kms:GenerateDataKey", []string{"ExportsKey"}}, {"kms:Decrypt", []string{"ExportsKey"}},
+				{"s3:GetObjectVersion", []string{"LeadsBucket"}}, {"kms:Decrypt", []string{"LeadsKey"}},
+				{"secretsmanager:GetSecretValue", []string{"ExportLinkSecret"}}, {"dynamodb:UpdateItem", []string{"RequestsTable"}}},
+			never: []grant{{"s3:PutObject", []string{"LeadsBucket"}}, {"kms:GenerateDataKey", []string{"LeadsKey"}},
+				{"dynamodb:PutItem", []string{"IndexTable"}}}},
+		{fn: "PseudonymizeFunction",
+			must: []grant{{"s3:PutObject", []string{"LeadsBucket"}}, {"s3:DeleteObjectVersion", []string{"LeadsBucket"}},
+				{"s3:ListBucketVersions", []string{"LeadsBucket"}}, {"kms:GenerateDataKey", []string{"LeadsKey"}},
+				{"kms:Decrypt", []string{"LeadsKey"}}, {"dynamodb:BatchWriteItem", []string{"IndexTable"}},
+				{"s3:PutObject", []string{"ExportsBucket", "certificates/"}}, {"kms:GenerateDataKey", []string{"ExportsKey"}},
+				{"lambda:InvokeFunction", []string{"function:${AWS::StackName}-pseudonymize"}}},
+			never: []grant{{"s3:GetObject", []string{"ExportsBucket", "exports/"}}, {"secretsmanager:GetSecretValue", []string{"ExportLinkSecret"}}}},
+		{fn: "IndexFunction",
+			must:  []grant{{"kms:Decrypt", []string{"LeadsKey"}}, {"kms:GenerateDataKey", []string{"LeadsKey"}}},
+			never: []grant{{"kms:Decrypt", []string{"ExportsKey"}}}},
+	} {
+		t.Run(tc.fn, func(t *testing.T) {
+			for _, g := range tc.must {
+				if !grants(tpl, tc.fn, g.action, g.of...) {
+					t.Errorf("%s may not %s on %v", tc.fn, g.action, g.of)
+				}
+			}
+			for _, g := range tc.never {
+				if grants(tpl, tc.fn, g.action, g.of...) {
+					t.Errorf("%s may %s on %v, which its capability never touches", tc.fn, g.action, g.of)
+				}
+			}
+			// Policy templates grant more than a capability calls
+			// (S3CrudPolicy deletes, KMSEncryptPolicy cannot write
+			// SSE-KMS): these functions name their actions.
+			if tc.fn == "IndexFunction" {
+				return
+			}
+			for _, p := range asSlice(props(tpl, tc.fn)["Policies"]) {
+				for name := range asMap(p) {
+					if name != "Statement" {
+						t.Errorf("%s uses the policy template %s; name the actions instead", tc.fn, name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The exports bucket is private, KMS-encrypted, its objects expire; its
+// links are signed with a secret no stack update replaces.
 func TestExportsTemplate(t *testing.T) {
 	tpl := loadTemplate(t)
-	policies := func(id string) (tags bool, managed map[string]bool) {
-		managed = map[string]bool{}
-		for _, p := range asSlice(props(tpl, id)["Policies"]) {
-			for name, v := range asMap(p) {
-				if name == "Statement" {
-					for _, st := range asSlice(v) {
-						if allows(asMap(st), "s3:PutObjectTagging") && strings.Contains(fmt.Sprint(asMap(st)["Resource"]), "ExportsBucket") {
-							tags = true
-						}
-					}
-					continue
-				}
-				if target(asMap(v)["BucketName"]) == "ExportsBucket" || target(asMap(v)["KeyId"]) == "ExportsKey" {
-					managed[name] = true
-				}
-			}
-		}
-		return tags, managed
-	}
-	for id, needs := range map[string][]string{
-		"IntakeFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
-		"ExportFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
-		"SearchFunction": {"S3WritePolicy", "KMSEncryptPolicy"},
-	} {
-		tags, managed := policies(id)
-		if !tags {
-			t.Errorf("%s may not tag objects in the exports bucket", id)
-		}
-		for _, n := range needs {
-			if !managed[n] {
-				t.Errorf("%s lacks %s on the exports bucket or key", id, n)
-			}
-		}
-	}
 	b := props(tpl, "ExportsBucket")
 	block := asMap(b["PublicAccessBlockConfiguration"])
 	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
@@ -908,31 +991,64 @@ func TestExportsTemplate(t *testing.T) {
 	}
 }
 
-// IntakeFunction hands confirmed jobs to PseudonymizeFunction by the name
-// in PSEUDONYMIZE_FUNCTION and may invoke it; both read one masking
-// policy, so that the strategy a preview and a job record name is the one
-// the job runs with.
+// IntakeFunction keys its codes, status tokens and rate limits from a
+// secret of its own, generated once, surviving the stack's deletion and
+// any replacing update.
+func TestRequestKeySecret(t *testing.T) {
+	tpl := loadTemplate(t)
+	r, ok := tpl.Resources["RequestKeySecret"]
+	if !ok || r.Type != "AWS::SecretsManager::Secret" {
+		t.Fatalf("RequestKeySecret = %+v, want a Secrets Manager secret", r)
+	}
+	if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" || r.Properties["GenerateSecretString"] == nil || r.Properties["SecretString"] != nil {
+		t.Errorf("RequestKeySecret = %+v, want a generated secret, retained", r)
+	}
+	fns := map[string]samtemplate.Function{}
+	for _, f := range tpl.Functions() {
+		fns[f.LogicalID] = f
+	}
+	if got := target(fns["IntakeFunction"].Environment["REQUEST_KEY_SECRET_ARN"]); got != "RequestKeySecret" {
+		t.Errorf("IntakeFunction REQUEST_KEY_SECRET_ARN = %v, want !Ref RequestKeySecret", fns["IntakeFunction"].Environment["REQUEST_KEY_SECRET_ARN"])
+	}
+	for _, name := range []string{"INDEX_KEY_SECRET_ARN", "INDEX_TABLE", "LEADS_BUCKET", "EXPORTS_BUCKET", "EXPORT_LINK_SECRET_ARN"} {
+		if v, ok := fns["IntakeFunction"].Environment[name]; ok {
+			t.Errorf("IntakeFunction's environment names %s = %v, which it never reaches", name, v)
+		}
+	}
+}
+
+// PseudonymizeFunction's routes hand a confirmed job to the function
+// itself by the name in PSEUDONYMIZE_FUNCTION, which its policy lets it
+// invoke; both are its FunctionName (a !Ref of itself would be circular).
+// It reads the masking policy IndexFunction's scrub masks with.
 func TestErasureRoutesTemplate(t *testing.T) {
 	tpl := loadTemplate(t)
 	fns := map[string]samtemplate.Function{}
 	for _, f := range tpl.Functions() {
 		fns[f.LogicalID] = f
 	}
-	intakeEnv, jobEnv := fns["IntakeFunction"].Environment, fns["PseudonymizeFunction"].Environment
-	if got := target(intakeEnv["PSEUDONYMIZE_FUNCTION"]); got != "PseudonymizeFunction" {
-		t.Errorf("IntakeFunction PSEUDONYMIZE_FUNCTION = %v, want !Ref PseudonymizeFunction", intakeEnv["PSEUDONYMIZE_FUNCTION"])
+	res := resolver(tpl)
+	name, err := res.String(props(tpl, "PseudonymizeFunction")["FunctionName"])
+	if err != nil || name != "veil-pseudonymize" {
+		t.Fatalf("PseudonymizeFunction FunctionName = %q (%v), want the stack's name and -pseudonymize", name, err)
 	}
-	if !reflect.DeepEqual(intakeEnv["MASKING_POLICY"], jobEnv["MASKING_POLICY"]) || target(jobEnv["MASKING_POLICY"]) != "MaskingPolicy" {
-		t.Errorf("MASKING_POLICY = %v (IntakeFunction), %v (PseudonymizeFunction), want both !Ref MaskingPolicy", intakeEnv["MASKING_POLICY"], jobEnv["MASKING_POLICY"])
+	self := "arn:aws:lambda:" + stack.Region + ":" + stack.AccountID + ":function:" + name
+	if got, err := res.String(fns["PseudonymizeFunction"].Environment["PSEUDONYMIZE_FUNCTION"]); err != nil || got != self {
+		t.Errorf("PseudonymizeFunction PSEUDONYMIZE_FUNCTION = %q (%v), want %s", got, err, self)
 	}
 	invokes := false
-	for _, p := range asSlice(props(tpl, "IntakeFunction")["Policies"]) {
-		if target(asMap(asMap(p)["LambdaInvokePolicy"])["FunctionName"]) == "PseudonymizeFunction" {
+	for _, st := range statements(tpl, "PseudonymizeFunction") {
+		if got, err := res.String(st["Resource"]); err == nil && got == self && allows(st, "lambda:InvokeFunction") && len(strs(st["Action"])) == 1 {
 			invokes = true
 		}
 	}
 	if !invokes {
-		t.Error("IntakeFunction has no LambdaInvokePolicy on PseudonymizeFunction")
+		t.Errorf("PseudonymizeFunction may not invoke itself (%s) alone", self)
+	}
+	if !reflect.DeepEqual(fns["IndexFunction"].Environment["MASKING_POLICY"], fns["PseudonymizeFunction"].Environment["MASKING_POLICY"]) ||
+		target(fns["PseudonymizeFunction"].Environment["MASKING_POLICY"]) != "MaskingPolicy" {
+		t.Errorf("MASKING_POLICY = %v (IndexFunction), %v (PseudonymizeFunction), want both !Ref MaskingPolicy",
+			fns["IndexFunction"].Environment["MASKING_POLICY"], fns["PseudonymizeFunction"].Environment["MASKING_POLICY"])
 	}
 }
 
