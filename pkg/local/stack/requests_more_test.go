@@ -281,6 +281,9 @@ func TestUnverifiedAndOptOut(t *testing.T) {
 	d.advanceTo(r.Received.AddDate(0, 0, 10).Add(time.Minute))
 	r = d.until(id, "closed unverified", func(r requeststore.Request) bool { return r.Status == requests.ClosedUnverified })
 	d.mailed(id, "zoe@example.com", "treated it as a request to opt out")
+	// PseudonymizeFunction, which holds the suppression list, suppresses
+	// in the workflow's next step.
+	d.until(id, "suppressed", func(r requeststore.Request) bool { return r.Result != nil && r.Result.Suppressed > 0 })
 	check := func(email string) bool {
 		code, out := d.call(http.MethodPost, "/suppression/check", auth.Agent, `{"emails":["`+email+`"]}`)
 		if code != 200 {
