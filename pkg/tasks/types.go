@@ -117,6 +117,7 @@ type PseudonymizeOutput struct {
 // job. Its type name is the errorType the workflow sees.
 type FailedError struct{ JobID, Reason string }
 
+// Error names the job and why it failed.
 func (e *FailedError) Error() string { return "erasure job " + e.JobID + " failed: " + e.Reason }
 
 // StepOptOut is the step of OptOutInput: the only step PseudonymizeFunction

@@ -174,7 +174,10 @@ type RawBody string
 // with its own words for a link that no longer works.
 type PlainError struct{ Err error }
 
+// Error is the wrapped error's text.
 func (p PlainError) Error() string { return p.Err.Error() }
+
+// Unwrap returns the wrapped error, for errors.Is and errors.As.
 func (p PlainError) Unwrap() error { return p.Err }
 
 // plainText is what a browser shows for err.

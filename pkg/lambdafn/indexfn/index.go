@@ -64,14 +64,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := e.Err(); err != nil {
 		return Config{}, err
 	}
-	switch p := getenv("SUPPRESSION_POLICY"); p {
+	switch p := e.Get("SUPPRESSION_POLICY"); p {
 	case "", "mask":
 	case "flag":
 		cfg.FlagOnly = true
 	default:
 		return Config{}, veil.Invalid("SUPPRESSION_POLICY", "must be mask or flag")
 	}
-	if s := getenv("INDEX_CHUNK_BYTES"); s != "" {
+	if s := e.Get("INDEX_CHUNK_BYTES"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
 			return Config{}, veil.Invalid("INDEX_CHUNK_BYTES", "not a byte count")
@@ -82,10 +82,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, veil.Invalid("INDEX_CHUNK_BYTES", "needs INDEX_LIST_STATE_MACHINE_ARN and INDEX_WORK_BUCKET")
 	}
 	cfg.Writers = 4
-	if mb, err := strconv.Atoi(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil {
+	if mb, err := strconv.Atoi(e.Get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil {
 		cfg.Writers = min(max(mb/256, 4), 16)
 	}
-	if s := getenv("INDEX_WRITERS"); s != "" {
+	if s := e.Get("INDEX_WRITERS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			return Config{}, veil.Invalid("INDEX_WRITERS", "not a positive number")
