@@ -38,7 +38,9 @@ func TestStatus(t *testing.T) {
 var errSlow = errors.New("slow down")
 
 func router() *httpapi.Router {
-	ok := func(context.Context, auth.Caller, events.APIGatewayV2HTTPRequest) (any, error) { return map[string]int{"n": 1}, nil }
+	ok := func(context.Context, auth.Caller, events.APIGatewayV2HTTPRequest) (any, error) {
+		return map[string]int{"n": 1}, nil
+	}
 	return &httpapi.Router{
 		Routes: map[string]httpapi.Route{
 			"GET /staff":  {Roles: []auth.Role{auth.Admin}, Serve: ok},
