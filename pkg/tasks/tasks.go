@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-privacy/veil/pkg/requestflow"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
@@ -58,6 +59,17 @@ var OptOut = []Contract{
 // other Task state that invokes IntakeFunction names one of them.
 var IntakeSteps = []string{"acknowledge", "awaitVerification", "closeUnverified", "remind", "awaitDecision", "awaitReview",
 	"complete", "denied", "awaitAppeal", "awaitAppealDecision", "fail"}
+
+// StepOutputs are the answers of the IntakeFunction steps whose result
+// the workflow reads, as the steps return them (a wait's result is what
+// resumes it, sent with its task token).
+var StepOutputs = map[string]any{
+	"acknowledge":     requestflow.Acknowledged{},
+	"closeUnverified": requestflow.Closed{},
+	"remind":          requestflow.Schedule{},
+	"denied":          requestflow.Appealable{},
+	"complete":        requestflow.Outcome{},
+}
 
 // StepInput is what the workflow invokes IntakeFunction with for one of
 // its steps (acknowledge, remind, awaitDecision, complete, …): directly as

@@ -126,6 +126,9 @@ func contractProblems(raw []byte) ([]string, error) {
 		if c.Output != nil {
 			left = tasks.Fields(c.Output)
 		}
+		if step, _ := params["step"].(string); c.State == "" && tasks.StepOutputs[step] != nil {
+			left = tasks.Fields(tasks.StepOutputs[step])
+		}
 		if st.ResultSelector != nil {
 			selected := map[string]bool{}
 			for k, v := range st.ResultSelector {
@@ -281,6 +284,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"opt-out run by intake", `do-not-contact list.",
       "Resource": "${PseudonymizeFunctionArn}"`, `do-not-contact list.",
       "Resource": "${IntakeFunctionArn}"`, contractProblems},
+		{"choice reads what closeUnverified never answers", `"Variable": "$.unverified.suppress"`, `"Variable": "$.unverified.suppressed"`, contractProblems},
 		{"intake asked for a step it does not run", `"step": "complete",`, `"step": "optOut",`, contractProblems},
 		{"opt-out without its step", `"Parameters": {"step": "optOut", "requestId.$": "$.requestId", "at.$": "$$.State.EnteredTime"},
       "ResultPath": null,
