@@ -393,9 +393,9 @@ func mapDynamoDB(c *Call, r *http.Request, body []byte, env Env) {
 	}
 	c.Operation = op
 	var in struct {
-		TableName    string
-		IndexName    string
-		RequestItems map[string]json.RawMessage
+		TableName     string
+		IndexName     string
+		RequestItems  map[string]json.RawMessage
 		TransactItems []map[string]struct {
 			TableName string
 		}
