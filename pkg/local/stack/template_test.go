@@ -853,6 +853,10 @@ func TestExportsTemplate(t *testing.T) {
 						if allows(asMap(st), "s3:PutObjectTagging") && strings.Contains(fmt.Sprint(asMap(st)["Resource"]), "ExportsBucket") {
 							tags = true
 						}
+						// SSE-KMS writes need a data key, not kms:Encrypt.
+						if allows(asMap(st), "kms:GenerateDataKey") && target(asMap(st)["Resource"]) == "ExportsKey" {
+							managed["kms:GenerateDataKey"] = true
+						}
 					}
 					continue
 				}
@@ -864,9 +868,9 @@ func TestExportsTemplate(t *testing.T) {
 		return tags, managed
 	}
 	for id, needs := range map[string][]string{
-		"IntakeFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
-		"ExportFunction": {"S3CrudPolicy", "KMSEncryptPolicy", "KMSDecryptPolicy"},
-		"SearchFunction": {"S3WritePolicy", "KMSEncryptPolicy"},
+		"IntakeFunction": {"S3CrudPolicy", "kms:GenerateDataKey", "KMSDecryptPolicy"},
+		"ExportFunction": {"S3CrudPolicy", "kms:GenerateDataKey", "KMSDecryptPolicy"},
+		"SearchFunction": {"S3WritePolicy", "kms:GenerateDataKey"},
 	} {
 		tags, managed := policies(id)
 		if !tags {
