@@ -63,12 +63,11 @@ func (s *Stack) authorizer(res *samtemplate.Resolver) (*iam.Authorizer, error) {
 	}
 	a := iam.NewAuthorizer(env)
 	a.AddPrincipal(AdminAccessKey, iam.Principal{ARN: fmt.Sprintf("arn:aws:iam::%s:root", AccountID), Admin: true})
-	ids := append(s.Template.OfType("AWS::Serverless::Function"), s.Template.OfType("AWS::Serverless::StateMachine")...)
-	for _, id := range ids {
-		exp, err := iam.ExpandPolicies(id, s.Template.Resources[id].Properties["Policies"], res)
-		if err != nil {
-			return nil, err
-		}
+	roles, err := rolePolicies(res)
+	if err != nil {
+		return nil, err
+	}
+	for id, exp := range roles {
 		if len(exp.Managed) > 0 {
 			s.log.Warn("managed policies grant nothing on the local stack", "resource", id, "policies", strings.Join(exp.Managed, ","))
 		}
@@ -78,6 +77,33 @@ func (s *Stack) authorizer(res *samtemplate.Resolver) (*iam.Authorizer, error) {
 		})
 	}
 	return a, nil
+}
+
+// Resolver returns the resolver the local stack resolves tpl's intrinsic
+// functions with: local physical names, account and region.
+func Resolver(tpl *samtemplate.Template) *samtemplate.Resolver {
+	refs, attrs := physicalNames(tpl, Region, AccountID)
+	return &samtemplate.Resolver{Template: tpl, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+}
+
+// RolePolicies returns the Policies of every function and state machine of
+// tpl, by logical ID, expanded and resolved as the edge evaluates them; it
+// returns an error naming a policy that does not expand.
+func RolePolicies(tpl *samtemplate.Template) (map[string]iam.Expansion, error) {
+	return rolePolicies(Resolver(tpl))
+}
+
+func rolePolicies(res *samtemplate.Resolver) (map[string]iam.Expansion, error) {
+	out := map[string]iam.Expansion{}
+	tpl := res.Template
+	for _, id := range append(tpl.OfType("AWS::Serverless::Function"), tpl.OfType("AWS::Serverless::StateMachine")...) {
+		exp, err := iam.ExpandPolicies(id, tpl.Resources[id].Properties["Policies"], res)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = exp
+	}
+	return out, nil
 }
 
 // bucketKey returns the ARN of the customer-managed KMS key bucket id's
