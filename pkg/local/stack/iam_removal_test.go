@@ -395,5 +395,3 @@ func executionFailed(t *testing.T, s *stack.Stack, arn, wantError string) {
 		t.Fatalf("execution failed without an access denial: %s %s", aws.ToString(desc.Error), aws.ToString(desc.Cause))
 	}
 }
-
-
