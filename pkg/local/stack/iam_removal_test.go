@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/local/awscli"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/samtemplate"
@@ -393,5 +395,43 @@ func executionFailed(t *testing.T, s *stack.Stack, arn, wantError string) {
 	}
 	if !strings.Contains(history.String()+aws.ToString(desc.Cause), "AccessDenied") && !strings.Contains(history.String()+aws.ToString(desc.Cause), "not authorized") {
 		t.Fatalf("execution failed without an access denial: %s %s", aws.ToString(desc.Error), aws.ToString(desc.Cause))
+	}
+}
+
+// The real AWS CLI, signing with a function role's credentials, prints the
+// services' AccessDenied for calls that role's policies do not allow.
+func TestCLIWithRoleCredentials(t *testing.T) {
+	s := stacktest.StartDenying(t, stacktest.Options(t))
+	path, err := awscli.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		key  string
+		args []string
+		want string
+	}{
+		{"s3 read of the exports bucket by IndexFunction", stack.RoleName("IndexFunction"),
+			[]string{"s3api", "get-object", "--bucket", s.Names["ExportsBucket"], "--key", "exports/x.csv", "/dev/null"},
+			"An error occurred (AccessDenied) when calling the GetObject operation: User: arn:aws:sts::000000000000:assumed-role/IndexFunctionRole/IndexFunction is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::veil-exports/exports/x.csv"},
+		{"dynamodb read of the requests table by IndexFunction", stack.RoleName("IndexFunction"),
+			[]string{"dynamodb", "get-item", "--table-name", s.Names["RequestsTable"], "--key", `{"PK":{"S":"x"},"SK":{"S":"y"}}`},
+			"An error occurred (AccessDeniedException) when calling the GetItem operation: User: arn:aws:sts::000000000000:assumed-role/IndexFunctionRole/IndexFunction is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/veil-requests"},
+		{"an access key the account does not know", "AKIAUNKNOWN",
+			[]string{"dynamodb", "list-tables"}, "UnrecognizedClientException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(path, append([]string{"--endpoint-url", s.EdgeURL, "--output", "json"}, tc.args...)...)
+			cmd.Env = append(cmd.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_REGION="+stack.Region,
+				"AWS_DEFAULT_REGION="+stack.Region, "AWS_ACCESS_KEY_ID="+tc.key, "AWS_SECRET_ACCESS_KEY="+stack.RoleSecretKey, "AWS_PAGER=")
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("aws %v succeeded: %s", tc.args, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Fatalf("aws %v printed %s, want %q", tc.args, out, tc.want)
+			}
+		})
 	}
 }
