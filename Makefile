@@ -12,12 +12,12 @@ FUNCTIONS := IntakeFunction IndexFunction SearchFunction ExportFunction Pseudony
 AWS_CLI   ?= /usr/bin/aws
 export AWS_CLI
 
-.PHONY: help deps go-deps node-deps aws-cli pdftotext run token test test-go test-asl lint bench soak clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help deps go-deps node-deps aws-cli pdftotext cfn-lint run token test test-go test-asl test-template lint bench soak clean $(addprefix build-,$(FUNCTIONS))
 
 help: ## List the targets.
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-deps: go-deps node-deps aws-cli ## Install everything run and test need.
+deps: go-deps node-deps aws-cli cfn-lint ## Install everything run and test need.
 
 go-deps:
 	@$(GO) mod download
@@ -32,6 +32,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 aws-cli:
 	@test -x $(AWS_CLI) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends awscli; }
 
+# cfn-lint runs the real SAM transform (aws-sam-translator, its dependency)
+# before CloudFormation's own checks: what `sam deploy` would meet first.
+# It comes with these machines; elsewhere pip installs it.
+CFN_LINT ?= cfn-lint
+cfn-lint:
+	@command -v $(CFN_LINT) >/dev/null || python3 -m pip install --quiet cfn-lint
+
 # The PDF export's tests read its volumes back with Debian's pdftotext; the
 # end-to-end export test downloads through its links with curl.
 pdftotext:
@@ -44,7 +51,12 @@ run: go-deps node-deps ## Run the local stack in the foreground (Ctrl-C stops it
 token: ## Print a local dev token for ROLE (agent|supervisor|admin|auditor|api) as the last line.
 	@$(GO) run ./cmd/veil token -role $(ROLE) -data .local
 
-test: deps pdftotext lint test-asl test-go ## Every test: gofmt, vet, ASL validation, go test -race.
+test: deps pdftotext lint test-template test-asl test-go ## Every test: gofmt, vet, cfn-lint, ASL validation, go test -race.
+
+# Any finding fails, warnings included; a rule silenced goes in .cfnlintrc
+# with its reason.
+test-template: cfn-lint
+	$(CFN_LINT) template.yaml
 
 # Allocation counts are asserted without the race detector, whose
 # instrumentation allocates on its own.

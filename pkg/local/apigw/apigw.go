@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/veil-privacy/veil/pkg/local/devauth"
+	"github.com/veil-privacy/veil/pkg/local/sigv4"
 	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
 
@@ -31,13 +32,16 @@ type Server struct {
 	routes  []samtemplate.Route
 	invoker Invoker
 	key     devauth.Key
+	iam     sigv4.Verifier
 	// Health answers GET /health: nil means healthy.
 	Health func() error
 }
 
-// New returns a Server for routes.
-func New(routes []samtemplate.Route, invoker Invoker, key devauth.Key) *Server {
-	return &Server{routes: routes, invoker: invoker, key: key}
+// New returns a Server for routes in region: AWS_IAM routes take
+// signatures for execute-api in that region.
+func New(routes []samtemplate.Route, invoker Invoker, key devauth.Key, region string) *Server {
+	return &Server{routes: routes, invoker: invoker, key: key,
+		iam: sigv4.Verifier{Service: "execute-api", Region: region, Credentials: localCredentials}}
 }
 
 // match finds the route for method and path and its path parameters.
@@ -96,12 +100,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch rt.Authorizer {
 	case "NONE":
 	case "AWS_IAM":
-		iam, ok := verifySigV4(r, body, time.Now())
-		if !ok {
+		caller, err := s.iam.Verify(r, body, time.Now())
+		if err != nil {
 			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Forbidden"})
 			return
 		}
-		jwtCtx = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: iam}
+		jwtCtx = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: iamDescription(caller)}
 	default:
 		token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		claims, err := s.key.Claims(token)

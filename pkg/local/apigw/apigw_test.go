@@ -103,8 +103,9 @@ func newAPI(t *testing.T) *api {
 		{Function: "Public", Method: "POST", Path: "/public", Authorizer: "NONE"},
 		{Function: "Files", Method: "GET", Path: "/files/{proxy+}", Authorizer: "NONE"},
 		{Function: "Broken", Method: "GET", Path: "/broken", Authorizer: "NONE"},
+		{Function: "Intake", Method: "POST", Path: "/dialer/suppression/check", Authorizer: "AWS_IAM"},
 	}
-	a.srv = New(routes, rt, a.key)
+	a.srv = New(routes, rt, a.key, "us-east-1")
 	hs := httptest.NewServer(a.srv)
 	t.Cleanup(hs.Close)
 	a.url = hs.URL

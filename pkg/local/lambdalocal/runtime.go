@@ -40,6 +40,40 @@ type Function struct {
 	Name    string
 	Timeout time.Duration
 	handler lambda.Handler
+	async   AsyncConfig
+}
+
+// AsyncConfig is a function's EventInvokeConfig: how often Lambda retries
+// an Event invocation whose handler failed, and where the event goes once
+// every attempt has.
+type AsyncConfig struct {
+	// MaximumRetryAttempts is 0 to 2; nil is Lambda's default, 2.
+	MaximumRetryAttempts *int
+	// OnFailure receives the destination record of an Event invocation
+	// that failed on every attempt (nil: the event is dropped, as on AWS
+	// with no destination).
+	OnFailure func(record []byte)
+}
+
+// DestinationRecord is what Lambda sends an on-failure destination for an
+// asynchronous invocation: the original event and the last error, as AWS
+// documents it ("Configuring destinations for asynchronous invocation").
+type DestinationRecord struct {
+	Version        string `json:"version"`
+	Timestamp      string `json:"timestamp"`
+	RequestContext struct {
+		RequestID              string `json:"requestId"`
+		FunctionARN            string `json:"functionArn"`
+		Condition              string `json:"condition"`
+		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+	} `json:"requestContext"`
+	RequestPayload  json.RawMessage `json:"requestPayload"`
+	ResponseContext struct {
+		StatusCode      int    `json:"statusCode"`
+		ExecutedVersion string `json:"executedVersion"`
+		FunctionError   string `json:"functionError"`
+	} `json:"responseContext"`
+	ResponsePayload *FunctionError `json:"responsePayload"`
 }
 
 // Runtime holds the registered functions.
@@ -79,6 +113,19 @@ func (r *Runtime) Register(name string, handler any, timeout time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fns[name] = &Function{Name: name, Timeout: timeout, handler: lambda.NewHandler(handler)}
+}
+
+// SetAsync sets the EventInvokeConfig of the function registered as name;
+// it returns ErrFunctionNotFound for an unknown name.
+func (r *Runtime) SetAsync(name string, cfg AsyncConfig) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.fns[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
+	}
+	f.async = cfg
+	return nil
 }
 
 // Names returns the registered function names, sorted.
@@ -142,10 +189,21 @@ func (r *Runtime) Invoke(ctx context.Context, ref string, payload []byte) (out [
 	return out, nil
 }
 
-// InvokeAsync runs the function in the background, as an Event invocation.
+// InvokeAsync runs the function in the background, as an Event invocation:
+// a failed attempt is retried as the function's AsyncConfig says (twice by
+// default, as on AWS, though at once rather than after a minute), and the
+// last failure goes to its on-failure destination.
 func (r *Runtime) InvokeAsync(ref string, payload []byte) error {
-	if _, ok := r.lookup(ref); !ok {
+	f, ok := r.lookup(ref)
+	if !ok {
 		return fmt.Errorf("%w: %s", ErrFunctionNotFound, ref)
+	}
+	r.mu.RLock()
+	cfg := f.async
+	r.mu.RUnlock()
+	retries := 2
+	if cfg.MaximumRetryAttempts != nil {
+		retries = *cfg.MaximumRetryAttempts
 	}
 	r.asyncMu.Lock()
 	if r.async == 0 {
@@ -156,7 +214,34 @@ func (r *Runtime) InvokeAsync(ref string, payload []byte) error {
 	r.asyncMu.Unlock()
 	go func() {
 		defer r.asyncDone()
-		_, _ = r.Invoke(context.Background(), ref, payload)
+		requestID := uuid.NewString()
+		var err error
+		for attempt := 0; attempt <= retries; attempt++ {
+			if _, err = r.Invoke(context.Background(), ref, payload); err == nil {
+				return
+			}
+		}
+		if cfg.OnFailure == nil {
+			return
+		}
+		var rec DestinationRecord
+		rec.Version = "1.0"
+		rec.Timestamp = time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+		rec.RequestContext.RequestID = requestID
+		rec.RequestContext.FunctionARN = r.ARN(f.Name) + ":$LATEST"
+		rec.RequestContext.Condition = "RetriesExhausted"
+		rec.RequestContext.ApproximateInvokeCount = retries + 1
+		rec.RequestPayload = payload
+		rec.ResponseContext.StatusCode = 200
+		rec.ResponseContext.ExecutedVersion = "$LATEST"
+		rec.ResponseContext.FunctionError = "Unhandled"
+		rec.ResponsePayload = toFunctionError(err)
+		b, merr := json.Marshal(rec)
+		if merr != nil {
+			r.Logger.Error("async destination record", "function", f.Name, "error", merr)
+			return
+		}
+		cfg.OnFailure(b)
 	}()
 	return nil
 }

@@ -521,3 +521,88 @@ func TestSDKClient(t *testing.T) {
 		t.Fatalf("ResourceNotFoundException message = %q, want the function's ARN", nf.ErrorMessage())
 	}
 }
+
+// jobFailed is a business error an asynchronous handler returns.
+type jobFailed struct{}
+
+func (jobFailed) Error() string { return "job failed" }
+
+// TestInvokeAsyncRetriesThenDestination: an Event invocation whose handler
+// fails is tried 1 + MaximumRetryAttempts times, then its event goes to the
+// on-failure destination in the record AWS documents (a function that
+// succeeds on a retry sends nothing).
+func TestInvokeAsyncRetriesThenDestination(t *testing.T) {
+	two, zero := 2, 0
+	cases := []struct {
+		name        string
+		retries     *int
+		failures    int32 // attempts that fail before one succeeds
+		wantCalls   int32
+		wantRecords int
+	}{
+		{"default retries, always failing", nil, 99, 3, 1},
+		{"two retries, always failing", &two, 99, 3, 1},
+		{"no retries", &zero, 99, 1, 1},
+		{"succeeds on the second try", &two, 1, 2, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRuntime(t)
+			var calls atomic.Int32
+			r.Register("Job", func(_ context.Context, in struct {
+				JobID string `json:"jobId"`
+			}) error {
+				if calls.Add(1) <= tc.failures {
+					return jobFailed{}
+				}
+				return nil
+			}, time.Second)
+			records := make(chan []byte, 4)
+			if err := r.SetAsync("Job", AsyncConfig{MaximumRetryAttempts: tc.retries, OnFailure: func(b []byte) { records <- b }}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.InvokeAsync("Job", []byte(`{"jobId":"job-1"}`)); err != nil {
+				t.Fatal(err)
+			}
+			r.Wait()
+			close(records)
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Errorf("attempts = %d, want %d", got, tc.wantCalls)
+			}
+			var got []map[string]any
+			for b := range records {
+				var m map[string]any
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, m)
+			}
+			if len(got) != tc.wantRecords {
+				t.Fatalf("destination records = %d, want %d", len(got), tc.wantRecords)
+			}
+			if tc.wantRecords == 0 {
+				return
+			}
+			rec := got[0]
+			ctx, _ := rec["requestContext"].(map[string]any)
+			payload, _ := rec["requestPayload"].(map[string]any)
+			resp, _ := rec["responsePayload"].(map[string]any)
+			respCtx, _ := rec["responseContext"].(map[string]any)
+			checks := []struct{ field, got, want string }{
+				{"version", fmt.Sprint(rec["version"]), "1.0"},
+				{"condition", fmt.Sprint(ctx["condition"]), "RetriesExhausted"},
+				{"approximateInvokeCount", fmt.Sprint(ctx["approximateInvokeCount"]), fmt.Sprint(tc.wantCalls)},
+				{"functionArn", fmt.Sprint(ctx["functionArn"]), "arn:aws:lambda:us-east-1:000000000000:function:Job:$LATEST"},
+				{"requestPayload.jobId", fmt.Sprint(payload["jobId"]), "job-1"},
+				{"responseContext.functionError", fmt.Sprint(respCtx["functionError"]), "Unhandled"},
+				{"responsePayload.errorType", fmt.Sprint(resp["errorType"]), "jobFailed"},
+				{"responsePayload.errorMessage", fmt.Sprint(resp["errorMessage"]), "job failed"},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+				}
+			}
+		})
+	}
+}

@@ -101,7 +101,40 @@ func rolePolicies(res *samtemplate.Resolver) (map[string]iam.Expansion, error) {
 		if err != nil {
 			return nil, err
 		}
+		dest, err := destinationPolicies(id, tpl.Resources[id].Properties, res)
+		if err != nil {
+			return nil, err
+		}
+		exp.Policies = append(exp.Policies, dest...)
 		out[id] = exp
+	}
+	return out, nil
+}
+
+// destinationPolicies returns the statements SAM adds to a function's role
+// for its EventInvokeConfig destinations (the transform's own rule: SQS
+// SendMessage, SNS Publish, Lambda InvokeFunction, EventBridge PutEvents on
+// the destination).
+func destinationPolicies(id string, props map[string]any, res *samtemplate.Resolver) ([]iam.Policy, error) {
+	cfg, _ := props["EventInvokeConfig"].(map[string]any)
+	dc, _ := cfg["DestinationConfig"].(map[string]any)
+	actions := map[string]string{"SQS": "sqs:SendMessage", "SNS": "sns:Publish", "Lambda": "lambda:InvokeFunction", "EventBridge": "events:PutEvents"}
+	var out []iam.Policy
+	for _, on := range []string{"OnSuccess", "OnFailure"} {
+		d, _ := dc[on].(map[string]any)
+		if d == nil {
+			continue
+		}
+		typ, _ := d["Type"].(string)
+		action, ok := actions[typ]
+		if !ok {
+			continue
+		}
+		arn, err := res.String(d["Destination"])
+		if err != nil {
+			return nil, fmt.Errorf("%s EventInvokeConfig %s: %w", id, on, err)
+		}
+		out = append(out, iam.Policy{Name: id + " EventInvokeConfig " + on, Statements: []iam.Statement{{Effect: "Allow", Action: []string{action}, Resource: []string{arn}}}})
 	}
 	return out, nil
 }

@@ -205,7 +205,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		EventBridge:    box.EventBridge(),
 		IAM:            s.IAM,
 	}
-	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey)
+	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey, Region)
 	api.Health = s.health
 	s.serve(edgeLn, e)
 	s.serve(apiLn, api)

@@ -338,14 +338,14 @@ var indexChecks = []indexCheck{
 		check: func(tpl *samtemplate.Template) error {
 			return checkAnyAlarm(tpl, "AWS/Lambda", "Errors", "FunctionName", indexFunctionID)
 		},
-		breaks: alarmBreaks("AWS/Lambda", "Errors"),
+		breaks: alarmBreaks("IndexFunctionErrorsAlarm"),
 	},
 	{
 		name: "alarm on IndexFunction Throttles",
 		check: func(tpl *samtemplate.Template) error {
 			return checkAnyAlarm(tpl, "AWS/Lambda", "Throttles", "FunctionName", indexFunctionID)
 		},
-		breaks: alarmBreaks("AWS/Lambda", "Throttles"),
+		breaks: alarmBreaks("IndexFunctionThrottlesAlarm"),
 	},
 	{
 		name: "alarm on the index dead-letter queue",
@@ -357,7 +357,7 @@ var indexChecks = []indexCheck{
 			dlq := target(asMap(q["RedrivePolicy"])["deadLetterTargetArn"])
 			return checkAnyAlarm(tpl, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq)
 		},
-		breaks: alarmBreaks("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+		breaks: alarmBreaks("IndexDeadLetterAlarm"),
 	},
 	{
 		name: "alarm on the index queue's oldest message, between Timeout and VisibilityTimeout",
@@ -389,17 +389,17 @@ var indexChecks = []indexCheck{
 				tpl.Parameters["IndexBacklogAlarmSeconds"] = samtemplate.Parameter{Type: "Number", Default: 60}
 			},
 			"threshold past VisibilityTimeout": func(tpl *samtemplate.Template) {
-				props(tpl, findAlarm(tpl, "AWS/SQS", "ApproximateAgeOfOldestMessage"))["Threshold"] = 6 * lambdaMaxTimeout
+				props(tpl, "IndexQueueBacklogAlarm")["Threshold"] = 6 * lambdaMaxTimeout
 			},
 			"on the dead-letter queue": func(tpl *samtemplate.Template) {
-				dims := props(tpl, findAlarm(tpl, "AWS/SQS", "ApproximateAgeOfOldestMessage"))["Dimensions"].([]any)
+				dims := props(tpl, "IndexQueueBacklogAlarm")["Dimensions"].([]any)
 				asMap(dims[0])["Value"] = map[string]any{"Fn::GetAtt": []any{"IndexDeadLetterQueue", "QueueName"}}
 			},
 			"no actions": func(tpl *samtemplate.Template) {
-				delete(props(tpl, findAlarm(tpl, "AWS/SQS", "ApproximateAgeOfOldestMessage")), "AlarmActions")
+				delete(props(tpl, "IndexQueueBacklogAlarm"), "AlarmActions")
 			},
 			"removed": func(tpl *samtemplate.Template) {
-				delete(tpl.Resources, findAlarm(tpl, "AWS/SQS", "ApproximateAgeOfOldestMessage"))
+				delete(tpl.Resources, "IndexQueueBacklogAlarm")
 			},
 		},
 	},
@@ -424,9 +424,9 @@ var indexChecks = []indexCheck{
 		},
 		breaks: map[string]func(*samtemplate.Template){
 			"threshold at the Timeout": func(tpl *samtemplate.Template) {
-				props(tpl, findAlarm(tpl, "AWS/Lambda", "Duration"))["Threshold"] = 900000
+				props(tpl, "IndexFunctionDurationAlarm")["Threshold"] = 900000
 			},
-			"removed": func(tpl *samtemplate.Template) { delete(tpl.Resources, findAlarm(tpl, "AWS/Lambda", "Duration")) },
+			"removed": func(tpl *samtemplate.Template) { delete(tpl.Resources, "IndexFunctionDurationAlarm") },
 		},
 	},
 	{
@@ -550,11 +550,12 @@ func checkAnyAlarm(tpl *samtemplate.Template, namespace, metric, dimension, of s
 }
 
 // alarmBreaks are the breakages every "any one is too many" alarm must
-// catch.
-func alarmBreaks(namespace, metric string) map[string]func(*samtemplate.Template) {
-	alarm := func(tpl *samtemplate.Template) map[string]any { return props(tpl, findAlarm(tpl, namespace, metric)) }
+// catch, on the alarm of logical ID id (several alarms share a metric: one
+// per function, one per queue).
+func alarmBreaks(id string) map[string]func(*samtemplate.Template) {
+	alarm := func(tpl *samtemplate.Template) map[string]any { return props(tpl, id) }
 	return map[string]func(*samtemplate.Template){
-		"removed":        func(tpl *samtemplate.Template) { delete(tpl.Resources, findAlarm(tpl, namespace, metric)) },
+		"removed":        func(tpl *samtemplate.Template) { delete(tpl.Resources, id) },
 		"another metric": func(tpl *samtemplate.Template) { alarm(tpl)["MetricName"] = "Invocations" },
 		"threshold 5":    func(tpl *samtemplate.Template) { alarm(tpl)["Threshold"] = 5 },
 		"no actions":     func(tpl *samtemplate.Template) { alarm(tpl)["AlarmActions"] = []any{} },
@@ -662,16 +663,6 @@ func alarmOn(tpl *samtemplate.Template, namespace, metric, dimension, of string)
 		}
 	}
 	return "", nil, fmt.Errorf("no AWS::CloudWatch::Alarm on %s %s with %s of %s", namespace, metric, dimension, of)
-}
-
-// findAlarm returns the first alarm on metric of namespace, for breakages.
-func findAlarm(tpl *samtemplate.Template, namespace, metric string) string {
-	for _, id := range tpl.OfType("AWS::CloudWatch::Alarm") {
-		if p := props(tpl, id); str(p["Namespace"]) == namespace && str(p["MetricName"]) == metric {
-			return id
-		}
-	}
-	return "NoSuchAlarm"
 }
 
 // cloudWatchStatement returns AlarmTopicKey's statement for CloudWatch, for
