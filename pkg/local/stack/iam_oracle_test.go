@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -15,42 +14,6 @@ import (
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
-
-// samRoles runs the real SAM transform (aws-sam-translator, which cfn-lint
-// brings) over a template and prints every AWS::IAM::Role it creates: its
-// inline policy documents and managed policy ARNs, intrinsics unresolved.
-const samRoles = `
-import json, sys
-from cfnlint.decode import decode
-from samtranslator.translator.transform import transform
-
-class NoManagedPolicies:
-    # Veil's Policies name no managed policy by name; SAM's own defaults
-    # are ARNs and need no lookup.
-    def load(self):
-        return {}
-
-tpl, errs = decode(sys.argv[1])
-if tpl is None:
-    sys.exit("cannot parse %s: %s" % (sys.argv[1], errs))
-doc = json.loads(json.dumps(tpl))
-# What sam package does first: local code and definition paths become S3
-# locations, which the transform requires.
-for r in doc["Resources"].values():
-    props = r.get("Properties", {})
-    if r["Type"] == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
-        props["CodeUri"] = "s3://artifacts/code.zip"
-    if r["Type"] == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
-        props["DefinitionUri"] = "s3://artifacts/definition.json"
-out = transform(doc, {}, NoManagedPolicies())
-roles = {}
-for lid, r in out["Resources"].items():
-    if r["Type"] == "AWS::IAM::Role":
-        p = r["Properties"]
-        roles[lid] = {"Policies": [x["PolicyDocument"] for x in p.get("Policies", [])],
-                      "ManagedPolicyArns": p.get("ManagedPolicyArns", [])}
-json.dump(roles, sys.stdout)
-`
 
 // The managed policies SAM attaches by itself (logs, X-Ray, the SQS event
 // source): they reach services the local stack does not serve, so they
@@ -68,24 +31,27 @@ var samDefaultManaged = map[string]bool{
 // a statement dropped or a parameter substituted wrong shows here.
 func TestRolePoliciesMatchSamTransform(t *testing.T) {
 	root := stacktest.Root(t)
-	script := filepath.Join(t.TempDir(), "sam_roles.py")
-	if err := os.WriteFile(script, []byte(samRoles), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("python3", script, filepath.Join(root, "template.yaml"))
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION="+stack.Region)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("SAM transform (python3 with cfn-lint's samtranslator): %v\n%s", err, stderr.String())
-	}
-	var roles map[string]struct {
+	// The real SAM transform (cfn-lint's run of aws-sam-translator) of
+	// template.yaml: every AWS::IAM::Role it creates, intrinsics unresolved.
+	type role struct {
 		Policies          []any
 		ManagedPolicyArns []any
 	}
-	if err := json.Unmarshal(out, &roles); err != nil {
-		t.Fatalf("transform output: %v", err)
+	roles := map[string]role{}
+	resources, _ := transformed(t, filepath.Join(root, "template.yaml"))["Resources"].(map[string]any)
+	for lid, v := range resources {
+		r, _ := v.(map[string]any)
+		if r["Type"] != "AWS::IAM::Role" {
+			continue
+		}
+		p, _ := r["Properties"].(map[string]any)
+		var docs []any
+		policies, _ := p["Policies"].([]any)
+		for _, x := range policies {
+			docs = append(docs, asMap(x)["PolicyDocument"])
+		}
+		managed, _ := p["ManagedPolicyArns"].([]any)
+		roles[lid] = role{Policies: docs, ManagedPolicyArns: managed}
 	}
 
 	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
@@ -161,4 +127,22 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// transformed runs the SAM transform on the template at path.
+func transformed(t *testing.T, path string) map[string]any {
+	t.Helper()
+	root := stacktest.Root(t)
+	cmd := exec.Command("python3", filepath.Join(root, "tools", "sam-transform.py"), path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sam transform of %s: %v\n%s", path, err, stderr.String())
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(out, &tpl); err != nil {
+		t.Fatalf("sam transform output: %v", err)
+	}
+	return tpl
 }
