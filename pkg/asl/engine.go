@@ -1083,7 +1083,7 @@ func (x *Execution) invoke(th *thread, st *state) {
 		x.event(th, Event{Type: "LambdaFunctionStarted"})
 	}
 	payload := []byte(encodeJSON(th.Payload))
-	ctx, cancel := context.WithCancel(x.e.ctx)
+	ctx, cancel := context.WithCancel(WithRole(x.e.ctx, x.rec.RoleARN))
 	if old, ok := x.cancels[th.ID]; ok {
 		old()
 	}

@@ -216,7 +216,7 @@ func (x *Execution) readItems(th *thread, st *state, eff any) {
 	}
 	th.Phase = phaseRead
 	th.Attempt++
-	ctx, cancel := context.WithCancel(x.e.ctx)
+	ctx, cancel := context.WithCancel(WithRole(x.e.ctx, x.rec.RoleARN))
 	if old, ok := x.cancels[th.ID]; ok {
 		old()
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+
+	"github.com/veil-privacy/veil/pkg/local/iam"
 )
 
 // Edge routes requests to the service stand-ins. A nil service answers
@@ -22,6 +24,10 @@ type Edge struct {
 	SES            http.Handler
 	SNS            http.Handler
 	EventBridge    http.Handler
+	// IAM, when set, evaluates every call against the policies of the
+	// principal whose access key signed it before any service sees it, and
+	// answers a refusal in the service's own error shape.
+	IAM *iam.Authorizer
 }
 
 // Proxy returns a reverse proxy to a service that speaks the protocol
@@ -68,7 +74,14 @@ func Service(r *http.Request) string {
 // ServeHTTP routes one request.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var h http.Handler
-	switch Service(r) {
+	service := Service(r)
+	if e.IAM != nil {
+		if ref := e.IAM.Authorize(service, r); ref != nil {
+			iam.WriteRefusal(w, r, ref)
+			return
+		}
+	}
+	switch service {
 	case "s3":
 		h = e.S3
 	case "dynamodb":

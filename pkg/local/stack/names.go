@@ -36,6 +36,9 @@ func physicalNames(t *samtemplate.Template, region, account string) (refs, attrs
 			refs[id] = arn("secretsmanager", "secret:"+id)
 		case "AWS::KMS::Key":
 			refs[id], attrs[id+".Arn"] = "local-"+kebab(id), arn("kms", "key/local-"+kebab(id))
+		case "AWS::Events::EventBus":
+			refs[id] = "local-" + kebab(id)
+			attrs[id+".Arn"], attrs[id+".Name"] = arn("events", "event-bus/"+refs[id]), refs[id]
 		case "AWS::SNS::Topic":
 			refs[id], attrs[id+".TopicArn"] = arn("sns", id), arn("sns", id)
 		default:

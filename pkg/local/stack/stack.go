@@ -31,6 +31,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/local/devauth"
 	"github.com/veil-privacy/veil/pkg/local/dynalite"
 	"github.com/veil-privacy/veil/pkg/local/edge"
+	"github.com/veil-privacy/veil/pkg/local/iam"
 	"github.com/veil-privacy/veil/pkg/local/lambdalocal"
 	"github.com/veil-privacy/veil/pkg/local/outbox"
 	"github.com/veil-privacy/veil/pkg/local/s3local"
@@ -70,7 +71,10 @@ type Options struct {
 	// FunctionEnv overrides template environment variables, by function
 	// logical ID (a test's small INDEX_CHUNK_BYTES, say).
 	FunctionEnv map[string]map[string]string
-	Logger      *slog.Logger
+	// EditTemplate, when set, changes the parsed template before the stack
+	// is built from it (a test takes a permission out of a Policies list).
+	EditTemplate func(*samtemplate.Template)
+	Logger       *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -89,6 +93,8 @@ type Stack struct {
 	AWS aws.Config
 	// StepFunctions is the state-machine stand-in behind the edge.
 	StepFunctions *sfnlocal.Server
+	// IAM evaluates every call on the edge against its signer's policies.
+	IAM *iam.Authorizer
 
 	opts     Options
 	log      *slog.Logger
@@ -123,9 +129,15 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if s.Template, err = samtemplate.Load(filepath.Join(opts.Root, "template.yaml")); err != nil {
 		return nil, err
 	}
+	if opts.EditTemplate != nil {
+		opts.EditTemplate(s.Template)
+	}
 	refs, attrs := physicalNames(s.Template, Region, AccountID)
 	s.Names = refs
 	res := &samtemplate.Resolver{Template: s.Template, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+	if s.IAM, err = s.authorizer(res); err != nil {
+		return nil, err
+	}
 	if s.TokenKey, err = devauth.LoadKey(filepath.Join(opts.DataDir, "dev-token.key")); err != nil {
 		return nil, err
 	}
@@ -144,7 +156,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	// The functions' configuration is exactly what AWS_ENDPOINT_URL and
 	// static credentials in the environment would give them.
 	if s.AWS, err = config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(s.EdgeURL),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", ""))); err != nil {
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AdminAccessKey, AdminSecretKey, ""))); err != nil {
 		return nil, err
 	}
 
@@ -191,6 +203,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		SES:            box.SES(),
 		SNS:            box.SNS(),
 		EventBridge:    box.EventBridge(),
+		IAM:            s.IAM,
 	}
 	api := apigw.New(s.Template.Routes(), s.Runtime, s.TokenKey, Region)
 	api.Health = s.health
@@ -263,7 +276,7 @@ func (s *Stack) registerFunctions(ctx context.Context, res *samtemplate.Resolver
 			env[k] = v
 		}
 		s.env[f.LogicalID] = env
-		h, err := build(ctx, s.AWS, func(k string) string { return env[k] })
+		h, err := build(ctx, roleCredentials(s.AWS, f.LogicalID), func(k string) string { return env[k] })
 		if err != nil {
 			return fmt.Errorf("function %s: %w", f.LogicalID, err)
 		}
@@ -528,6 +541,6 @@ func (s *Stack) FunctionEnv(id, name string) string { return s.env[id][name] }
 func (s *Stack) Environment() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_REGION=" + Region, "AWS_DEFAULT_REGION=" + Region,
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=",
+		"AWS_ACCESS_KEY_ID=" + AdminAccessKey, "AWS_SECRET_ACCESS_KEY=" + AdminSecretKey, "AWS_PAGER=",
 	}
 }

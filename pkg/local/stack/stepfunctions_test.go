@@ -19,7 +19,7 @@ func runMachine(t *testing.T, s *stack.Stack, name, def, input string) map[strin
 	t.Helper()
 	var created struct{ StateMachineArn string }
 	_ = json.Unmarshal([]byte(stacktest.AWS(t, s, "stepfunctions", "create-state-machine", "--name", name,
-		"--definition", def, "--role-arn", "arn:aws:iam::000000000000:role/test")), &created)
+		"--definition", def, "--role-arn", stack.RoleARN("PrivacyRequestStateMachine"))), &created)
 	var started struct{ ExecutionArn string }
 	_ = json.Unmarshal([]byte(stacktest.AWS(t, s, "stepfunctions", "start-execution",
 		"--state-machine-arn", created.StateMachineArn, "--input", input)), &started)
@@ -164,7 +164,7 @@ func TestFortyFiveDayWaitOnTheEdge(t *testing.T) {
 
 	var created struct{ StateMachineArn string }
 	_ = json.Unmarshal([]byte(stacktest.AWS(t, s, "stepfunctions", "create-state-machine", "--name", "deadline",
-		"--role-arn", "arn:aws:iam::000000000000:role/test", "--definition",
+		"--role-arn", stack.RoleARN("PrivacyRequestStateMachine"), "--definition",
 		`{"StartAt":"Approval","States":{
 			"Approval":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
 				"Parameters":{"FunctionName":"IntakeFunction","Payload":{"Name":"ContactFlowEvent","Details":{"Parameters":{"action":"ping","token.$":"$$.Task.Token"}}}},

@@ -38,8 +38,23 @@ func Options(t testing.TB) stack.Options {
 	}
 }
 
-// Start starts a stack with opts and stops it when the test ends.
+// Start starts a stack with opts and stops it when the test ends. IAM is
+// enforced: a call the template's policies do not allow fails the test
+// when it ends, whether or not the code under test noticed the refusal.
 func Start(t testing.TB, opts stack.Options) *stack.Stack {
+	t.Helper()
+	s := StartDenying(t, opts)
+	t.Cleanup(func() {
+		for _, d := range s.Denials() {
+			t.Errorf("IAM denied %s (%s): %s", d.Operation, d.Service, d.Message())
+		}
+	})
+	return s
+}
+
+// StartDenying starts a stack as Start does, for a test that expects
+// IAM to refuse calls and checks Stack.Denials itself.
+func StartDenying(t testing.TB, opts stack.Options) *stack.Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
