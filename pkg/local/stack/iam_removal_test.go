@@ -42,20 +42,23 @@ type removal struct {
 // The table is written by hand: after a change of routes or policies
 // (the split of IntakeFunction), edit the rows, not the machinery.
 var removals = []removal{
-	{name: "Intake S3 write: POST /exports cannot write the export", owner: "IntakeFunction",
-		remove: swapTemplate("S3CrudPolicy", "ExportsBucket", "S3ReadPolicy"),
+	{name: "Export S3 write: POST /exports cannot write the export", owner: "ExportFunction",
+		remove: dropStatement("ExportFiles"),
 		drive:  exportFails, action: "s3:PutObject", resource: "arn:aws:s3:::veil-exports/exports/"},
-	{name: "Intake KMS GenerateDataKey: an SSE-KMS export cannot be written", owner: "IntakeFunction",
-		remove: dropStatement("EncryptExports"),
+	{name: "Export KMS GenerateDataKey: an SSE-KMS export cannot be written", owner: "ExportFunction",
+		remove: dropAction("ExportsKeyReadWrite", "kms:GenerateDataKey"),
 		drive:  exportFails, action: "kms:GenerateDataKey", resource: "arn:aws:kms:us-east-1:000000000000:key/local-exports-key"},
-	{name: "Intake KMS Decrypt: the download link's presigned GET is refused", owner: "IntakeFunction",
-		remove: dropTemplate("KMSDecryptPolicy", "ExportsKey"),
+	{name: "Export KMS Decrypt: the download link's presigned GET is refused", owner: "ExportFunction",
+		remove: dropAction("ExportsKeyReadWrite", "kms:Decrypt"),
 		drive:  downloadFails, action: "kms:Decrypt", resource: "arn:aws:kms:us-east-1:000000000000:key/local-exports-key"},
-	{name: "Intake S3 read: GET /search cannot read the rows back", owner: "IntakeFunction",
-		remove: dropTemplate("S3ReadPolicy", "LeadsBucket"),
+	{name: "Search S3 read: GET /search cannot read the rows back", owner: "SearchFunction",
+		remove: dropStatement("ReadLeadRows"),
 		drive:  searchFails, action: "s3:GetObject", resource: "arn:aws:s3:::veil-leads/campaigns/"},
-	{name: "Intake DynamoDB read: GET /search cannot query the index", owner: "IntakeFunction",
-		remove: dropTemplate("DynamoDBReadPolicy", "IndexTable"),
+	{name: "Search KMS Decrypt: GET /search cannot decrypt the rows of an SSE-KMS list", owner: "SearchFunction",
+		remove: dropStatement("LeadsKeyDecrypt"),
+		drive:  searchFails, action: "kms:Decrypt", resource: "arn:aws:kms:us-east-1:000000000000:key/local-leads-key"},
+	{name: "Search DynamoDB read: GET /search cannot query the index", owner: "SearchFunction",
+		remove: dropStatement("IndexReads"),
 		drive:  searchFails, action: "dynamodb:", resource: "table/veil-index"},
 	{name: "Intake Step Functions: a filed request starts no workflow", owner: "IntakeFunction",
 		remove: dropStatement("StartRequestExecutions"),
@@ -69,9 +72,9 @@ var removals = []removal{
 	{name: "Intake EventBridge: the status event is refused", owner: "IntakeFunction",
 		remove: dropStatement("StatusEvents"),
 		drive:  fileRequest("event"), action: "events:PutEvents", resource: "event-bus/local-request-events"},
-	{name: "Intake Lambda Invoke: a confirmed erasure job is not handed over", owner: "IntakeFunction",
-		remove: dropTemplate("LambdaInvokePolicy", "PseudonymizeFunction"),
-		drive:  erasureFails, action: "lambda:InvokeFunction", resource: "function:PseudonymizeFunction"},
+	{name: "Pseudonymize Lambda Invoke: a confirmed erasure job is not handed to the function itself", owner: "PseudonymizeFunction",
+		remove: dropStatement("HandJobToItself"),
+		drive:  erasureFails, action: "lambda:InvokeFunction", resource: "function:veil-pseudonymize"},
 	{name: "Index S3 read: an uploaded list is not indexed", owner: "IndexFunction",
 		remove: dropTemplate("S3ReadPolicy", "LeadsBucket"),
 		drive:  notIndexed, action: "s3:GetObject", resource: "arn:aws:s3:::veil-leads/campaigns/"},
@@ -79,14 +82,17 @@ var removals = []removal{
 		remove: swapTemplate("DynamoDBCrudPolicy", "IndexTable", "DynamoDBReadPolicy"),
 		drive:  notIndexed, action: "dynamodb:", resource: "table/veil-index"},
 	{name: "Search DynamoDB: the workflow's Search task cannot read the request", owner: "SearchFunction",
-		remove: dropTemplate("DynamoDBCrudPolicy", "RequestsTable"),
+		remove: dropStatement("Requests"),
 		drive:  taskFails("SearchFunction"), action: "dynamodb:GetItem", resource: "table/veil-requests"},
 	{name: "Export DynamoDB: the workflow's Export task cannot read the request", owner: "ExportFunction",
-		remove: dropTemplate("DynamoDBCrudPolicy", "RequestsTable"),
+		remove: dropStatement("RequestsAndExports"),
 		drive:  taskFails("ExportFunction"), action: "dynamodb:GetItem", resource: "table/veil-requests"},
 	{name: "Pseudonymize S3 write: the erasure job cannot rewrite the list", owner: "PseudonymizeFunction",
-		remove: swapTemplate("S3CrudPolicy", "LeadsBucket", "S3ReadPolicy"),
+		remove: dropAction("RewriteLeads", "s3:PutObject"),
 		drive:  erasureJobFails, action: "s3:PutObject", resource: "arn:aws:s3:::veil-leads/campaigns/"},
+	{name: "Pseudonymize KMS GenerateDataKey: the rewritten list cannot be written under LeadsKey", owner: "PseudonymizeFunction",
+		remove: dropAction("LeadsKeyReadWrite", "kms:GenerateDataKey"),
+		drive:  erasureJobFails, action: "kms:GenerateDataKey", resource: "arn:aws:kms:us-east-1:000000000000:key/local-leads-key"},
 	{name: "PrivacyRequest state machine Lambda Invoke: the workflow's first task fails", owner: "PrivacyRequestStateMachine",
 		remove: dropTemplate("LambdaInvokePolicy", "IntakeFunction"),
 		drive:  workflowFails, action: "lambda:InvokeFunction", resource: "function:IntakeFunction"},
@@ -99,7 +105,7 @@ var removals = []removal{
 // does, so without the permission the stack does not start.
 func TestPermissionRemovalSecretsManager(t *testing.T) {
 	opts := stacktest.Options(t)
-	opts.EditTemplate = editPolicies("SearchFunction", dropTemplate("AWSSecretsManagerGetSecretValuePolicy", "IndexKeySecret"))
+	opts.EditTemplate = editPolicies("SearchFunction", dropStatement("IndexKey"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, opts)
@@ -207,6 +213,42 @@ func dropStatement(sid string) func([]any) []any {
 	}
 }
 
+// dropAction removes action from the inline statement sid, keeping the
+// statement's other actions.
+func dropAction(sid, action string) func([]any) []any {
+	return func(ps []any) []any {
+		out := make([]any, 0, len(ps))
+		for _, p := range ps {
+			m := asMap(p)
+			if m["Statement"] == nil {
+				out = append(out, p)
+				continue
+			}
+			var kept []any
+			for _, st := range asSlice(m["Statement"]) {
+				st := asMap(st)
+				if st["Sid"] == sid {
+					var actions []any
+					for _, a := range strs(st["Action"]) {
+						if a != action {
+							actions = append(actions, a)
+						}
+					}
+					copied := map[string]any{}
+					for k, v := range st {
+						copied[k] = v
+					}
+					copied["Action"] = actions
+					st = copied
+				}
+				kept = append(kept, st)
+			}
+			out = append(out, map[string]any{"Statement": kept})
+		}
+		return out
+	}
+}
+
 func refersTo(args any, resource string) bool {
 	for _, v := range asMap(args) {
 		if target(v) == resource {
@@ -244,7 +286,7 @@ func downloadFails(t *testing.T, s *stack.Stack) {
 	if err := json.Unmarshal(b, &x); code != http.StatusCreated || err != nil {
 		t.Fatalf("POST /exports = %d %s, want 201 (writing needs no kms:Decrypt)", code, b)
 	}
-	// The link redirects to a presigned GET, signed by IntakeFunction's
+	// The link redirects to a presigned GET, signed by ExportFunction's
 	// role; the client follows it as a browser would.
 	resp, err := http.Get(x.Links.CSV)
 	if err != nil {
