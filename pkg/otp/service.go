@@ -18,8 +18,10 @@ import (
 type Service struct {
 	Store      *Store
 	Normalizer *identifiers.Normalizer
-	// KeySecret is the index key secret: a challenge's IdentifierKey is
-	// the identifier's index key.
+	// KeySecret keys a challenge's IdentifierKey (identifiers.Key of the
+	// identifier): a key of the desk's own (IntakeFunction derives it from
+	// its request key), since a challenge is only ever compared with
+	// another challenge, never with the index.
 	KeySecret []byte
 	// CodeSecret keys HashCode.
 	CodeSecret []byte
@@ -126,8 +128,8 @@ func (s *Service) Verify(ctx context.Context, requestID string, kind identifiers
 	return s.Store.Verify(ctx, s.CodeSecret, requestID, kind, key, code, s.now())
 }
 
-// key returns the index key of raw, a phone or an email, or a
-// *veil.ValidationError that never quotes it.
+// key returns the identifier key (under KeySecret) of raw, a phone or an
+// email, or a *veil.ValidationError that never quotes it.
 func (s *Service) key(kind identifiers.Kind, raw string) (string, error) {
 	if kind != identifiers.Phone && kind != identifiers.Email {
 		return "", veil.Invalid("kind", "codes go to phones and emails, not %s", kind)
