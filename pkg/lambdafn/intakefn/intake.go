@@ -122,10 +122,11 @@ func New(desk *requestflow.Service, jurisdiction string) *Handler {
 // the roles allowed on each, for the template check.
 func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 
-// Handle accepts the two events IntakeFunction is invoked with: an API
-// Gateway HTTP API (payload 2.0) request, answered with an HTTP response, or
-// an Amazon Connect contact-flow event, answered with a flat string map. It
-// returns a *veil.ValidationError for an event of neither kind.
+// Handle accepts the three events IntakeFunction is invoked with: an API
+// Gateway HTTP API (payload 2.0) request, answered with an HTTP response;
+// an Amazon Connect contact-flow event, answered with a flat string map;
+// or one of the workflow's request steps (tasks.StepInput). It returns a
+// *veil.ValidationError for an event of none of these kinds.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		Name     string `json:"Name"`
