@@ -28,7 +28,7 @@ import (
 )
 
 // env starts a local stack holding one list and returns it with the
-// export service IntakeFunction builds on it.
+// export service ExportFunction builds on it.
 func env(t *testing.T) (*stack.Stack, *access.Service) {
 	t.Helper()
 	s := stacktest.Start(t, stacktest.Options(t))
