@@ -67,7 +67,7 @@ func StartDenying(t testing.TB, opts stack.Options) *stack.Stack {
 }
 
 // WaitIdle waits until every notification has been handled and every
-// asynchronous invocation (an erasure job IntakeFunction started) has
+// asynchronous invocation (an erasure job PseudonymizeFunction handed to itself) has
 // finished, including what each set off.
 func WaitIdle(t testing.TB, s *stack.Stack) {
 	t.Helper()
