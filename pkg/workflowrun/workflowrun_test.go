@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/veil-privacy/veil/pkg/asl"
+	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/workflowrun"
 )
@@ -24,7 +25,7 @@ func TestRuns(t *testing.T) {
 	ctx := context.Background()
 	client := sfn.NewFromConfig(s.AWS)
 	created, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("approval"),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/test"), Definition: aws.String(`{"StartAt":"Wait","States":{
+		RoleArn: aws.String(stack.RoleARN("PrivacyRequestStateMachine")), Definition: aws.String(`{"StartAt":"Wait","States":{
 			"Wait":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
 				"Parameters":{"FunctionName":"IntakeFunction","Payload":{"Name":"ContactFlowEvent","Details":{"Parameters":{"action":"ping","token.$":"$$.Task.Token"}}}},
 				"ResultPath":"$.resumed","End":true}}}`)})
