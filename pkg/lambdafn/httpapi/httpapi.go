@@ -53,6 +53,10 @@ type Router struct {
 	// Problems, when set, answers the errors of the function's own domain
 	// (a rate limit, a locked code) before the shared table.
 	Problems func(err error) (Problem, bool)
+	// Dialers are the IAM roles an IAM route admits: an HTTP API takes no
+	// resource policy, so without this any principal of the account whose
+	// own policy allows execute-api:Invoke would pass. None admits no one.
+	Dialers auth.DialerRoles
 }
 
 // Keys returns the route keys the router serves and the roles allowed on
@@ -101,6 +105,9 @@ func (r *Router) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		c, err := auth.FromClaims(claims)
 		if rt.IAM {
 			c, err = auth.FromIAM(arn)
+			if err == nil && !r.Dialers.Allows(arn) {
+				err = fmt.Errorf("IAM caller is not a role of DIALER_ROLE_ARNS: %w", veil.ErrForbidden)
+			}
 		}
 		if err == nil {
 			err = c.Require(rt.Roles...)

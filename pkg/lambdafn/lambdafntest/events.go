@@ -74,6 +74,14 @@ type Access struct {
 	IAM   bool
 }
 
+// The dialer role an authorization test admits on IAM routes, and the
+// session ARN API Gateway reports for a call signed by it (IAM User Guide,
+// "IAM identifiers": a role's session is arn:aws:sts::…:assumed-role/…).
+const (
+	DialerRoleARN    = "arn:aws:iam::123456789012:role/dialer"
+	DialerSessionARN = "arn:aws:sts::123456789012:assumed-role/dialer/session"
+)
+
 // Callers are the callers an authorization test tries on every route:
 // anonymous, a JWT without groups, without subject or with an unknown
 // group, an IAM-signed dialer, and one caller of each role.
@@ -83,7 +91,10 @@ func Callers() map[string]map[string]string {
 		"no groups":   {"sub": "u-1"},
 		"no subject":  {"cognito:groups": "[admin]"},
 		"other group": {"sub": "u-1", "cognito:groups": "[marketing]"},
-		"iam dialer":  {"iam:arn": "arn:aws:iam::123456789012:role/dialer"},
+		"iam dialer":  {"iam:arn": DialerSessionARN},
+		// Another role of the account, its signature valid: an HTTP API
+		// has no resource policy to refuse it, the function must.
+		"iam other role": {"iam:arn": "arn:aws:sts::123456789012:assumed-role/crm-sync/session"},
 		// An external system's access token (client-credentials grant).
 		"api client": {"sub": "client-1", "scope": "veil/requests"},
 	}
@@ -104,8 +115,10 @@ func Want(a Access, claims map[string]string, ok, public int) int {
 		// A JWT on an IAM route, or a signature on a JWT route,
 		// authenticates no one there.
 		return 401
-	case a.IAM:
+	case a.IAM && claims["iam:arn"] == DialerSessionARN:
 		return ok
+	case a.IAM:
+		return 403
 	case claims == nil || claims["sub"] == "":
 		return 401
 	}

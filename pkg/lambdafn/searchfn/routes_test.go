@@ -21,7 +21,9 @@ import (
 
 // newRoutes is a Handler whose routes answer from fakes.
 func newRoutes(s Searcher, sc SuppressionChecker) *Handler {
-	return New(s, nil, nil).WithRoutes(sc, "veil-leads", fakeScrub{})
+	h := New(s, nil, nil).WithRoutes(sc, "veil-leads", fakeScrub{})
+	h.router.Dialers, _ = auth.ParseDialerRoles(lambdafntest.DialerRoleARN)
+	return h
 }
 
 // withCaller returns route's sample event (events/search/) as a call by
@@ -100,6 +102,7 @@ func TestSampleEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := New(&recordingSearch{}, &memFiles{put: map[string]string{}}, nil).WithRoutes(fakeSuppression{}, "veil-leads", fakeScrub{})
+			h.router.Dialers, _ = auth.ParseDialerRoles(lambdafntest.DialerRoleARN)
 			out, err := h.Handle(context.Background(), raw)
 			if strings.HasPrefix(name, "apigw-") {
 				resp, ok := out.(events.APIGatewayV2HTTPResponse)

@@ -79,15 +79,24 @@ type Config struct {
 	RequestsTable string
 	// LeadsBucket is the bucket GET /lists/{key}/scrub answers for.
 	LeadsBucket string
+	// Dialers are the IAM roles POST /dialer/suppression/check admits
+	// (DIALER_ROLE_ARNS, comma-separated role ARNs; none: no one).
+	Dialers auth.DialerRoles
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
-// unset variable.
+// unset variable and a *veil.ValidationError for a DIALER_ROLE_ARNS entry
+// that is not a role ARN.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e := lambdafn.NewEnv(getenv)
 	cfg := Config{Search: lambdafn.ReadSearchConfig(e), Exports: lambdafn.ReadExportsConfig(e),
 		RequestsTable: e.Need("REQUESTS_TABLE"), LeadsBucket: e.Need("LEADS_BUCKET")}
-	return cfg, e.Err()
+	if err := e.Err(); err != nil {
+		return cfg, err
+	}
+	dialers, err := auth.ParseDialerRoles(e.Get("DIALER_ROLE_ARNS"))
+	cfg.Dialers = dialers
+	return cfg, err
 }
 
 // Handler serves SearchFunction's invocations: the Search task and the
@@ -150,7 +159,9 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	reports := Reports{Manifests: indexstore.New(ddb, cfg.Search.IndexTable), Scrubs: &suppression.Reports{API: ddb, Table: cfg.Search.IndexTable}}
 	files := cfg.Exports.Files(s3.NewFromConfig(awsCfg, objectstore.ClientOptions))
-	return New(svc, files, lambdafn.RequestStore(awsCfg, cfg.RequestsTable)).WithRoutes(checker, cfg.LeadsBucket, reports).Handle, nil
+	h := New(svc, files, lambdafn.RequestStore(awsCfg, cfg.RequestsTable)).WithRoutes(checker, cfg.LeadsBucket, reports)
+	h.router.Dialers = cfg.Dialers
+	return h.Handle, nil
 }
 
 // Handle answers an API Gateway HTTP API (payload 2.0) request with an

@@ -20,15 +20,29 @@ const (
 	localAccount   = "000000000000"
 )
 
-// localCredentials knows one key, the local account root's.
+// DialerAccessKey signs as a session of the local account's role
+// "dialer" (secret LocalSecretKey), the role a dialer's service would
+// assume on AWS.
+const DialerAccessKey = "dialer"
+
+// localCredentials knows two keys: the local account root's, and the
+// dialer role's session.
 func localCredentials(accessKeyID string) (string, sigv4.Principal, bool) {
-	if accessKeyID != LocalAccessKey {
-		return "", sigv4.Principal{}, false
+	switch accessKeyID {
+	case LocalAccessKey:
+		return LocalSecretKey, sigv4.Principal{
+			AccountID: localAccount, CallerID: localAccount, UserID: localAccount,
+			ARN: "arn:aws:iam::" + localAccount + ":root",
+		}, true
+	case DialerAccessKey:
+		// API Gateway names a role's caller by its session: role ID, then
+		// the session name.
+		return LocalSecretKey, sigv4.Principal{
+			AccountID: localAccount, CallerID: "AROALOCALDIALER:local", UserID: "AROALOCALDIALER:local",
+			ARN: "arn:aws:sts::" + localAccount + ":assumed-role/dialer/local",
+		}, true
 	}
-	return LocalSecretKey, sigv4.Principal{
-		AccountID: localAccount, CallerID: localAccount, UserID: localAccount,
-		ARN: "arn:aws:iam::" + localAccount + ":root",
-	}, true
+	return "", sigv4.Principal{}, false
 }
 
 // iamDescription is the caller as API Gateway describes it to the function.

@@ -83,7 +83,7 @@ func (s *Stack) authorizer(res *samtemplate.Resolver) (*iam.Authorizer, error) {
 // functions with: local physical names, account and region.
 func Resolver(tpl *samtemplate.Template) *samtemplate.Resolver {
 	refs, attrs := physicalNames(tpl, Region, AccountID)
-	return &samtemplate.Resolver{Template: tpl, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+	return &samtemplate.Resolver{Template: tpl, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters(), Params: Parameters}
 }
 
 // RolePolicies returns the Policies of every function and state machine of

@@ -49,6 +49,16 @@ func physicalNames(t *samtemplate.Template, region, account string) (refs, attrs
 	return refs, attrs
 }
 
+// DialerRoleARN is the local account's dialer role: the local API Gateway
+// admits a call signed with access key "dialer" (secret "local") as a
+// session of it, and the stack names it in DialerRoleArns, as an operator
+// would name their dialer's role on AWS.
+const DialerRoleARN = "arn:aws:iam::" + AccountID + ":role/dialer"
+
+// Parameters are the template parameters the local stack sets over their
+// defaults, as `sam deploy --parameter-overrides` would.
+var Parameters = map[string]string{"DialerRoleArns": DialerRoleARN}
+
 // stateMachineName is the machine's Name (StateMachineName for the plain
 // CloudFormation type) when it is a string or an Fn::Sub of pseudo
 // parameters only, as a template names a machine its own policy or another

@@ -134,7 +134,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	refs, attrs := physicalNames(s.Template, Region, AccountID)
 	s.Names = refs
-	res := &samtemplate.Resolver{Template: s.Template, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+	res := &samtemplate.Resolver{Template: s.Template, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters(), Params: Parameters}
 	if s.IAM, err = s.authorizer(res); err != nil {
 		return nil, err
 	}

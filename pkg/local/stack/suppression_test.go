@@ -70,10 +70,10 @@ func TestSuppressionCheckOnTheStack(t *testing.T) {
 	// A dialer's service role signs the same check with its IAM
 	// credentials (SigV4, service execute-api); a JWT, no signature or a
 	// signature by another secret is refused before the function.
-	sign := func(secret string) func(*http.Request) {
+	sign := func(key, secret string) func(*http.Request) {
 		return func(req *http.Request) {
 			sum := sha256.Sum256([]byte(body))
-			creds := aws.Credentials{AccessKeyID: "local", SecretAccessKey: secret}
+			creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}
 			if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
 				t.Fatal(err)
 			}
@@ -84,8 +84,12 @@ func TestSuppressionCheckOnTheStack(t *testing.T) {
 		prep func(*http.Request)
 		want int
 	}{
-		{"signed", sign("local"), 200},
-		{"another secret", sign("not-the-secret"), 403},
+		{"signed by the dialer role", sign("dialer", "local"), 200},
+		// The account's root signs validly, but is not a role named in
+		// DialerRoleArns: an HTTP API has no resource policy, the
+		// function refuses it.
+		{"signed by another principal", sign("local", "local"), 403},
+		{"another secret", sign("dialer", "not-the-secret"), 403},
 		{"unsigned", func(*http.Request) {}, 403},
 		{"a supervisor's JWT", func(req *http.Request) {
 			tok, _ := s.TokenKey.Issue("dev-supervisor", []string{"supervisor"}, time.Minute)

@@ -50,7 +50,7 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, root, logicalID s
 		return "", fmt.Errorf("template.yaml declares no table %s", logicalID)
 	}
 	refs, attrs := physicalNames(t, Region, AccountID)
-	res := &samtemplate.Resolver{Template: t, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters()}
+	res := &samtemplate.Resolver{Template: t, Refs: refs, Attrs: attrs, Pseudo: pseudoParameters(), Params: Parameters}
 	in, err := tableInput(res, logicalID, refs[logicalID])
 	if err != nil {
 		return "", err
