@@ -472,6 +472,18 @@ func (s *Service) Run(ctx context.Context, id string) (Job, error) {
 	return s.end(ctx, j)
 }
 
+// Abandon ends job id failed with reason, as its every attempt did (the
+// asynchronous invocation's on-failure destination says so): a job that
+// ended already is returned as it is, so a second notice changes nothing.
+// It returns the store's errors (veil.ErrNotFound for an unknown job).
+func (s *Service) Abandon(ctx context.Context, id, reason string) (Job, error) {
+	j, err := s.Jobs.Get(ctx, id)
+	if err != nil || j.Ended() {
+		return j, err
+	}
+	return s.fail(ctx, j, reason)
+}
+
 // fail ends j failed with reason.
 func (s *Service) fail(ctx context.Context, j Job, reason string) (Job, error) {
 	j.Status, j.Error = StatusFailed, reason

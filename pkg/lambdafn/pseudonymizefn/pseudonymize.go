@@ -40,6 +40,7 @@ import (
 type Jobs interface {
 	Start(ctx context.Context, id string, r erasure.Request) (erasure.Job, error)
 	Run(ctx context.Context, id string) (erasure.Job, error)
+	Abandon(ctx context.Context, id, reason string) (erasure.Job, error)
 }
 
 // OptOuts runs the workflow's opt-out step (requestflow.OptOuts).
@@ -128,6 +129,18 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
+	}
+	var records struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if json.Unmarshal(raw, &records) == nil && len(records.Records) > 0 && records.Records[0].EventSource == "aws:sqs" {
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, veil.Invalid("event", "malformed SQS event")
+		}
+		return h.Abandoned(ctx, ev), nil
 	}
 	switch {
 	case probe.RouteKey != "":

@@ -2,10 +2,15 @@ package pseudonymizefn_test
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/veil-privacy/veil/pkg/audit"
@@ -29,6 +34,57 @@ type fakeJobs struct {
 	startErr error
 	job      erasure.Job
 	runs     int
+	// abandoned holds the reason each job was ended failed with;
+	// abandonErr fails Abandon.
+	abandoned  map[string]string
+	abandonErr error
+}
+
+func (f *fakeJobs) Abandon(_ context.Context, id, reason string) (erasure.Job, error) {
+	if f.abandonErr != nil {
+		return erasure.Job{}, f.abandonErr
+	}
+	if f.abandoned == nil {
+		f.abandoned = map[string]string{}
+	}
+	f.abandoned[id] = reason
+	return erasure.Job{ID: id, Status: erasure.StatusFailed, Error: reason}, nil
+}
+
+// TestHandleAbandonedJob: the on-failure record of a job whose every
+// attempt failed (events/pseudonymize/sqs-job-abandoned.json, Lambda's
+// documented shape) ends that job failed, naming the attempts and the
+// last error's type; a store error is reported for SQS to deliver again,
+// and a record naming no job is dropped.
+func TestHandleAbandonedJob(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(lambdafntest.Root(t), "events", "pseudonymize", "sqs-job-abandoned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := &fakeJobs{started: map[string]erasure.Request{}}
+	out, err := (&pseudonymizefn.Handler{Jobs: jobs}).Handle(context.Background(), raw)
+	resp, ok := out.(events.SQSEventResponse)
+	if err != nil || !ok || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want an SQS response with no failures", out, err)
+	}
+	reason, ok := jobs.abandoned["job-0a1b2c3d4e5f60718293"]
+	want := "every attempt failed (3 invocations, RetriesExhausted; last error wrapError)"
+	if !ok || reason != want {
+		t.Fatalf("abandoned = %v, want job-0a1b2c3d4e5f60718293 ended with %q", jobs.abandoned, want)
+	}
+
+	failing := &fakeJobs{abandonErr: errors.New("throttled")}
+	out, _ = (&pseudonymizefn.Handler{Jobs: failing}).Handle(context.Background(), raw)
+	if resp := out.(events.SQSEventResponse); len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "5e1c9f8a-3b0e-4c7d-9a51-0d6c2f7e8b41" {
+		t.Fatalf("with a store error, failures = %+v, want the one message", resp.BatchItemFailures)
+	}
+
+	noJob := strings.Replace(string(raw), `\"jobId\":\"job-0a1b2c3d4e5f60718293\"`, `\"jobId\":\"../etc\"`, 1)
+	quiet := &fakeJobs{}
+	out, _ = (&pseudonymizefn.Handler{Jobs: quiet}).Handle(context.Background(), []byte(noJob))
+	if resp := out.(events.SQSEventResponse); len(resp.BatchItemFailures) != 0 || len(quiet.abandoned) != 0 {
+		t.Fatalf("a record naming no valid job: failures %+v, abandoned %v; want it dropped", resp.BatchItemFailures, quiet.abandoned)
+	}
 }
 
 func (f *fakeJobs) Start(_ context.Context, id string, r erasure.Request) (erasure.Job, error) {

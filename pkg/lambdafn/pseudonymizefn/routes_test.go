@@ -531,3 +531,7 @@ func (fakeJobs) Start(_ context.Context, id string, r erasure.Request) (erasure.
 func (fakeJobs) Run(_ context.Context, id string) (erasure.Job, error) {
 	return erasure.Job{ID: id, Status: erasure.StatusCompleted}, nil
 }
+
+func (fakeJobs) Abandon(_ context.Context, id, reason string) (erasure.Job, error) {
+	return erasure.Job{ID: id, Status: erasure.StatusFailed, Error: reason}, nil
+}

@@ -358,6 +358,14 @@ func erasureJobFails(t *testing.T, s *stack.Stack) {
 	if got := readList(t, s, "s3://"+s.Names["LeadsBucket"]+"/campaigns/iam/leads.csv"); got != removalList {
 		t.Fatalf("after the job the list is %q, want it unchanged", got)
 	}
+	// Lambda tried it three times, then its on-failure destination ended
+	// it: failed, never "running" forever.
+	code, b = apiCall(t, s, http.MethodGet, "/pseudonymize/"+accepted.JobID, auth.Supervisor, "")
+	var job struct{ Status, Error string }
+	if err := json.Unmarshal(b, &job); code != http.StatusOK || err != nil || job.Status != "failed" ||
+		!strings.HasPrefix(job.Error, "every attempt failed (3 invocations, RetriesExhausted") {
+		t.Fatalf("GET /pseudonymize/%s = %d %s, want the job failed on every attempt", accepted.JobID, code, b)
+	}
 }
 
 // taskFails invokes a workflow task's function as the state machine does

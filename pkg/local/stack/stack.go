@@ -224,6 +224,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := s.wireNotifications(res); err != nil {
 		return nil, err
 	}
+	if err := s.wireDestinations(res); err != nil {
+		return nil, err
+	}
 	if opts.Samples {
 		if err := s.loadSamples(ctx); err != nil {
 			return nil, err
@@ -361,6 +364,41 @@ func (s *Stack) wireNotifications(res *samtemplate.Resolver) error {
 				return fmt.Errorf("bucket %s notifies queue %s, which no function reads", id, queue)
 			}
 			s.routes[s.Names[id]] = appendUnique(s.routes[s.Names[id]], queue)
+		}
+	}
+	return nil
+}
+
+// wireDestinations gives each function the EventInvokeConfig the template
+// sets: its retries, and its on-failure destination when that is one of
+// the stack's queues.
+func (s *Stack) wireDestinations(res *samtemplate.Resolver) error {
+	for _, f := range s.Template.Functions() {
+		cfg, ok := s.Template.Resources[f.LogicalID].Properties["EventInvokeConfig"].(map[string]any)
+		if !ok {
+			continue
+		}
+		var async lambdalocal.AsyncConfig
+		if n, ok := cfg["MaximumRetryAttempts"].(int); ok {
+			async.MaximumRetryAttempts = &n
+		}
+		dc, _ := cfg["DestinationConfig"].(map[string]any)
+		if of, ok := dc["OnFailure"].(map[string]any); ok {
+			if typ, _ := res.String(of["Type"]); typ != "SQS" {
+				return fmt.Errorf("function %s: on-failure destination of type %q: the local stack sends to SQS queues only", f.LogicalID, typ)
+			}
+			arn, err := res.String(of["Destination"])
+			if err != nil {
+				return fmt.Errorf("function %s on-failure destination: %w", f.LogicalID, err)
+			}
+			q, ok := s.queues[arn[strings.LastIndex(arn, ":")+1:]]
+			if !ok {
+				return fmt.Errorf("function %s sends failures to %s, which no function reads", f.LogicalID, arn)
+			}
+			async.OnFailure = q.Send
+		}
+		if err := s.Runtime.SetAsync(f.LogicalID, async); err != nil {
+			return err
 		}
 	}
 	return nil
