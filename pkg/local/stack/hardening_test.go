@@ -8,11 +8,15 @@ package stack_test
 // cannot fail is caught.
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
 	"github.com/veil-privacy/veil/pkg/samtemplate"
 )
 
@@ -225,5 +229,39 @@ func TestTemplateHardeningChecksBite(t *testing.T) {
 				t.Errorf("problems = %q, want one containing %q", problems, tc.want)
 			}
 		})
+	}
+}
+
+// TestPseudonymizeTimeoutIsRetried: a Lambda timeout reaches Step
+// Functions as Sandbox.Timedout (Lambda.Unknown on older runtimes: "Handle
+// Lambda service exceptions", Step Functions Developer Guide); an erasure
+// job resumes where it stopped, so the workflow tries it again rather than
+// failing the request.
+func TestPseudonymizeTimeoutIsRetried(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(stacktest.Root(t), "statemachine", "privacy_request.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def struct {
+		States map[string]struct {
+			Retry []struct {
+				ErrorEquals []string
+				MaxAttempts *int
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &def); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Sandbox.Timedout", "Lambda.Unknown"} {
+		retried := false
+		for _, r := range def.States["Pseudonymize"].Retry {
+			if slices.Contains(r.ErrorEquals, name) && (r.MaxAttempts == nil || *r.MaxAttempts > 0) {
+				retried = true
+			}
+		}
+		if !retried {
+			t.Errorf("Pseudonymize does not retry %s", name)
+		}
 	}
 }
