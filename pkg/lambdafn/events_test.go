@@ -19,7 +19,7 @@ import (
 // chosen by folder and file name.
 func typeOf(path string) any {
 	switch dir, name := filepath.Split(path); {
-	case strings.HasPrefix(name, "s3-") && strings.Contains(name, "via-sqs"):
+	case strings.HasPrefix(name, "s3-") && strings.Contains(name, "via-sqs"), strings.HasPrefix(name, "sqs-"):
 		return &events.SQSEvent{}
 	case strings.HasPrefix(name, "apigw-"):
 		return &events.APIGatewayV2HTTPRequest{}
@@ -82,6 +82,14 @@ func TestEventsRoundTrip(t *testing.T) {
 						t.Fatalf("SQS body is not JSON: %v", err)
 					}
 					if _, test := probe["Event"]; test {
+						continue
+					}
+					// An asynchronous invocation's on-failure record
+					// (Lambda's documented destination shape).
+					if ctx, ok := probe["requestContext"].(map[string]any); ok {
+						if ctx["condition"] == nil || probe["requestPayload"] == nil || probe["responsePayload"] == nil {
+							t.Fatalf("SQS body is a destination record without condition, requestPayload or responsePayload: %v", probe)
+						}
 						continue
 					}
 					if err := json.Unmarshal([]byte(r.Body), &s3); err != nil || len(s3.Records) == 0 {

@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -120,18 +119,8 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // Handle answers an API Gateway HTTP API (payload 2.0) request with an
 // HTTP response, and runs the Export task for anything else.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		RouteKey string `json:"routeKey"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, veil.Invalid("event", "not a JSON object")
-	}
-	if probe.RouteKey != "" {
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, veil.Invalid("event", "malformed API Gateway request")
-		}
-		return h.router.Handle(ctx, req), nil
+	if resp, ok, err := h.router.Event(ctx, raw); ok {
+		return resp, err
 	}
 	var in tasks.ExportInput
 	if err := json.Unmarshal(raw, &in); err != nil {

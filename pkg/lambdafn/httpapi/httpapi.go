@@ -122,6 +122,27 @@ func (r *Router) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	return r.respond(requestID, body, err)
 }
 
+// Event answers raw when it is an API Gateway HTTP API (payload 2.0)
+// request, the one event every function with routes tells apart first;
+// ok is false for any other event. It returns a *veil.ValidationError
+// (with ok true) for raw that is no JSON object or a malformed request.
+func (r *Router) Event(ctx context.Context, raw json.RawMessage) (resp any, ok bool, err error) {
+	var probe struct {
+		RouteKey string `json:"routeKey"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, true, veil.Invalid("event", "not a JSON object")
+	}
+	if probe.RouteKey == "" {
+		return nil, false, nil
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return nil, true, veil.Invalid("event", "malformed API Gateway request")
+	}
+	return r.Handle(ctx, req), true, nil
+}
+
 // Status returns the HTTP status for err: the one table from domain
 // errors to HTTP that every function shares.
 func Status(err error) int {

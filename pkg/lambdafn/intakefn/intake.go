@@ -128,10 +128,12 @@ func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 // or one of the workflow's request steps (tasks.StepInput). It returns a
 // *veil.ValidationError for an event of none of these kinds.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if resp, ok, err := h.router.Event(ctx, raw); ok {
+		return resp, err
+	}
 	var probe struct {
-		Name     string `json:"Name"`
-		RouteKey string `json:"routeKey"`
-		Step     string `json:"step"`
+		Name string `json:"Name"`
+		Step string `json:"step"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
@@ -149,12 +151,6 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			return nil, veil.Invalid("event", "malformed Amazon Connect event")
 		}
 		return h.HandleConnect(ctx, ev)
-	case probe.RouteKey != "":
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, veil.Invalid("event", "malformed API Gateway request")
-		}
-		return h.router.Handle(ctx, req), nil
 	}
 	return nil, veil.Invalid("event", "neither an API Gateway HTTP API request nor an Amazon Connect event")
 }

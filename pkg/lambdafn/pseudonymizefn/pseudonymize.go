@@ -123,9 +123,11 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // HTTP response, runs the opt-out step for a tasks.OptOutInput, and runs
 // a job (Task) for anything else.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if resp, ok, err := h.router().Event(ctx, raw); ok {
+		return resp, err
+	}
 	var probe struct {
-		RouteKey string `json:"routeKey"`
-		Step     string `json:"step"`
+		Step string `json:"step"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
@@ -142,14 +144,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		return h.Abandoned(ctx, ev), nil
 	}
-	switch {
-	case probe.RouteKey != "":
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, veil.Invalid("event", "malformed API Gateway request")
-		}
-		return h.router().Handle(ctx, req), nil
-	case probe.Step != "":
+	if probe.Step != "" {
 		var in tasks.OptOutInput
 		if err := json.Unmarshal(raw, &in); err != nil {
 			return nil, veil.Invalid("event", "malformed opt-out step")

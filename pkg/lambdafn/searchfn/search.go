@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -167,18 +166,8 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 // Handle answers an API Gateway HTTP API (payload 2.0) request with an
 // HTTP response, and runs the Search task for anything else.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		RouteKey string `json:"routeKey"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, veil.Invalid("event", "not a JSON object")
-	}
-	if probe.RouteKey != "" {
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, veil.Invalid("event", "malformed API Gateway request")
-		}
-		return h.router.Handle(ctx, req), nil
+	if resp, ok, err := h.router.Event(ctx, raw); ok {
+		return resp, err
 	}
 	var in tasks.SearchInput
 	if err := json.Unmarshal(raw, &in); err != nil {
