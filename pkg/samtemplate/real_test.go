@@ -138,7 +138,9 @@ func TestRealTemplateResolves(t *testing.T) {
 	// Empty by default on purpose: a deployment without a custom domain,
 	// and the built-in masking policy.
 	mayBeEmpty := map[string]bool{"PUBLIC_API_URL": true, "MASKING_POLICY": true, "SUPERVISORS_EMAIL": true,
-		"COMPLIANCE_EMAIL": true, "VERIFICATION_POLICY": true, "JURISDICTION_OVERRIDES": true, "AGENT_INTAKE_OFF_CAMPAIGNS": true}
+		"COMPLIANCE_EMAIL": true, "VERIFICATION_POLICY": true, "JURISDICTION_OVERRIDES": true, "AGENT_INTAKE_OFF_CAMPAIGNS": true,
+		// No dialer role until an operator names one: the dialer route admits no one.
+		"DIALER_ROLE_ARNS": true}
 	for _, f := range tpl.Functions() {
 		for name, v := range f.Environment {
 			if s, err := r.String(v); err != nil || (s == "" && !mayBeEmpty[name]) {
