@@ -12,9 +12,11 @@
 // challenge; resending a code (at most once per ResendInterval and MaxSends
 // times per SendWindow) issues a new code but keeps the count of wrong
 // tries, so that resending cannot buy more guesses. A locked challenge stays
-// locked until Retention after its last code expired; the store forgets it
-// then and a new challenge may be issued, which bounds a guesser to MaxTries
-// guesses a day per identifier.
+// locked until Retention after its last code expired. Wrong codes are also
+// counted per identifier over every request (Store.Verify): MaxTries within
+// Retention and no code is compared for that identifier, on any request,
+// until the oldest of them is Retention old. So filing more requests that
+// name one phone buys no more guesses at it.
 package otp
 
 import (
@@ -216,13 +218,8 @@ func (c *Challenge) Check(secret []byte, code string, now time.Time) error {
 	if err := ValidateCode(code); err != nil {
 		return err
 	}
-	switch {
-	case c.Used:
-		return ErrUsed
-	case c.Locked || c.Tries >= MaxTries:
-		return ErrLocked
-	case !now.Before(c.Expires):
-		return ErrExpired
+	if err := c.accepting(now); err != nil {
+		return err
 	}
 	want, err := hex.DecodeString(c.CodeHash)
 	if err != nil || len(want) != sha256.Size {
@@ -237,6 +234,20 @@ func (c *Challenge) Check(secret []byte, code string, now time.Time) error {
 		c.Locked = true
 	}
 	return &WrongCodeError{TriesLeft: MaxTries - c.Tries}
+}
+
+// accepting returns ErrUsed, ErrLocked or ErrExpired when the challenge
+// takes no code at now, nil when it does.
+func (c *Challenge) accepting(now time.Time) error {
+	switch {
+	case c.Used:
+		return ErrUsed
+	case c.Locked || c.Tries >= MaxTries:
+		return ErrLocked
+	case !now.Before(c.Expires):
+		return ErrExpired
+	}
+	return nil
 }
 
 // CanResend reports whether a new code may be sent at now. It returns

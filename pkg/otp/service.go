@@ -58,7 +58,8 @@ func (s *Service) now() time.Time {
 // normalized identifier; the code is stored nowhere. When the challenge
 // exists already Issue resends, within Resend's limits: a retried Issue
 // never resets the count of wrong tries. It fails with a
-// *veil.ValidationError (field "kind" or "identifier") and as Resend does.
+// *veil.ValidationError (field "kind" or "identifier") and as Resend does
+// (ErrLocked included: no code goes to a locked identifier).
 func (s *Service) Issue(ctx context.Context, requestID string, kind identifiers.Kind, raw string) (string, error) {
 	return s.send(ctx, requestID, kind, raw, true)
 }
@@ -68,7 +69,8 @@ func (s *Service) Issue(ctx context.Context, requestID string, kind identifiers.
 // wrong tries stays. A challenge forgotten (Retention past its expiry)
 // starts over. It fails with a *veil.ValidationError (field "kind" or
 // "identifier"), wraps veil.ErrNotFound when no code was issued to the
-// identifier, ErrUsed, ErrLocked, a *TooSoonError, and veil.ErrConflict
+// identifier, ErrUsed, ErrLocked (the challenge's, or the identifier's
+// over every request), a *TooSoonError, and veil.ErrConflict
 // when concurrent sends keep winning.
 func (s *Service) Resend(ctx context.Context, requestID string, kind identifiers.Kind, raw string) (string, error) {
 	return s.send(ctx, requestID, kind, raw, false)
@@ -80,6 +82,11 @@ func (s *Service) send(ctx context.Context, requestID string, kind identifiers.K
 		return "", err
 	}
 	now := s.now()
+	// No code is sent that could not be entered: an identifier locked by
+	// wrong codes on any request gets none until its lock passes.
+	if err := s.Store.Locked(ctx, kind, key, now); err != nil {
+		return "", err
+	}
 	for range maxAttempts {
 		c, err := s.Store.Get(ctx, requestID, kind, key)
 		var code string
@@ -115,7 +122,8 @@ func (s *Service) send(ctx context.Context, requestID string, kind identifiers.K
 // Verify tries code for identifier raw of request requestID (see
 // Store.Verify). It returns nil when the code is right; a
 // *veil.ValidationError (field "code", "kind" or "identifier"); a wrapped
-// *WrongCodeError, ErrExpired, ErrUsed or ErrLocked; and wraps
+// *WrongCodeError, ErrExpired, ErrUsed or ErrLocked (the challenge's, or
+// the identifier's over every request, see Store.Verify); and wraps
 // veil.ErrNotFound when no code was issued to the identifier.
 func (s *Service) Verify(ctx context.Context, requestID string, kind identifiers.Kind, raw, code string) error {
 	if err := ValidateCode(code); err != nil {

@@ -192,6 +192,12 @@ func (s *Store) Put(ctx context.Context, c Challenge) error {
 // however many arrive at once; a check whose write keeps losing is not
 // answered (it wraps veil.ErrConflict), right code or wrong.
 //
+// A code is compared only when the identifier has a try left over every
+// request (MaxTries within Retention, see guesses.go): otherwise Verify
+// wraps ErrLocked, right code or wrong. A wrong code counts against both
+// the challenge and the identifier, and its *WrongCodeError's TriesLeft
+// is the fewer of the two (0 also matches ErrLocked).
+//
 // It returns nil when the code was right, and otherwise what Check
 // returns, wrapped (the *veil.ValidationError unwrapped, before any read);
 // a missing challenge wraps veil.ErrNotFound.
@@ -199,6 +205,35 @@ func (s *Store) Verify(ctx context.Context, secret []byte, requestID string, kin
 	if err := ValidateCode(code); err != nil {
 		return err
 	}
+	// A challenge that takes no code spends no try of the identifier.
+	c, err := s.Get(ctx, requestID, kind, identifierKey)
+	if err != nil {
+		return err
+	}
+	if err := c.accepting(now); err != nil {
+		return wrap(requestID, kind, identifierKey, err)
+	}
+	left, err := s.reserve(ctx, kind, identifierKey, now)
+	if err != nil {
+		return err
+	}
+	err = s.check(ctx, secret, requestID, kind, identifierKey, code, now)
+	var wrong *WrongCodeError
+	if errors.As(err, &wrong) {
+		wrong.TriesLeft = min(wrong.TriesLeft, left)
+		return err
+	}
+	// A right code, or none compared: the try is given back. A failed
+	// release costs the owner one try of the day and no more, so it
+	// does not turn a right code into an error.
+	if rerr := s.release(ctx, kind, identifierKey, now); rerr != nil && err != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+// check is Verify's read-check-write of the challenge alone.
+func (s *Store) check(ctx context.Context, secret []byte, requestID string, kind identifiers.Kind, identifierKey, code string, now time.Time) error {
 	for range maxAttempts {
 		c, err := s.Get(ctx, requestID, kind, identifierKey)
 		if err != nil {

@@ -160,6 +160,31 @@ func (s *Service) sendCode(ctx context.Context, r requeststore.Request, kind ide
 	return nil
 }
 
+// tellLocked tells the owner of identifier v (of kind) that wrong codes
+// have locked it. The lock stands whether or not the notice goes, and the
+// guesser's answer must not depend on it, so a failure is logged only.
+func (s *Service) tellLocked(ctx context.Context, r requeststore.Request, kind identifiers.Kind, v string) {
+	if s.Notify == nil {
+		return
+	}
+	what := "email address"
+	if kind == identifiers.Phone {
+		what = "phone number"
+	}
+	body := fmt.Sprintf("Five wrong verification codes were entered for this %s within 24 hours (the last on privacy request %s), "+
+		"so it cannot be verified by code for 24 hours. If this was not you, someone may be trying to make a privacy request in your name: "+
+		"nothing about you was shared, and you need do nothing. You may ask for a new code after the 24 hours.", what, r.Reference)
+	var err error
+	if kind == identifiers.Phone {
+		err = s.Notify.SendSMS(ctx, notify.Message{To: v, Body: body})
+	} else {
+		err = s.Notify.SendEmail(ctx, notify.Message{To: v, Subject: "Verification locked for 24 hours", Body: body})
+	}
+	if err != nil {
+		s.log().ErrorContext(ctx, "lock notice not sent", "privacyRequest", r.ID, "kind", kind.String(), "error", err)
+	}
+}
+
 func (s *Service) notifyStaff(ctx context.Context, to, subject, body string) error {
 	if s.Notify == nil || to == "" {
 		return nil

@@ -18,6 +18,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -166,8 +167,10 @@ type Filer struct {
 
 // File files f. It returns a veil.ValidationErrors naming every wrong
 // field, a *RateLimitedError for an anonymous source over its limit, and
-// the earlier request (Created false) for a repeated Idempotency-Key or an
-// identical open request filed within 24 hours.
+// the earlier request (Created false) for an Idempotency-Key repeated with
+// the same filing (its status token too) or an identical open request filed
+// within 24 hours (no token). A key repeated with another filing wraps
+// requeststore.ErrKeyReused (a veil.ErrConflict): no request, no token.
 func (s *Service) File(ctx context.Context, f requests.Filing, by Filer, idempotencyKey string) (Receipt, error) {
 	if by.Channel == requests.Web && s.Limiter != nil {
 		d, err := s.Limiter.Allow(ctx, "file:"+by.Source)
@@ -207,16 +210,25 @@ func (s *Service) File(ctx context.Context, f requests.Filing, by Filer, idempot
 			r.Account = id.Value
 		}
 	}
-	// A client's key is scoped to the client; without one, the filing's
-	// fingerprint finds an identical request filed within 24 hours.
-	key, byClient := "", idempotencyKey != ""
+	// A client's key is scoped to the client, and returns its request
+	// only to the same body: every anonymous filer is the one subject
+	// "consumer", so a stranger who sent another body under the same key
+	// would otherwise get the first filer's request and status token.
+	// Without a key, the filing's fingerprint finds an identical request
+	// filed within 24 hours (and gives no token back).
+	key, bodyHash, byClient := "", "", idempotencyKey != ""
 	if byClient {
 		key = "K#" + digest(by.Actor.Subject, idempotencyKey)
+		b, err := json.Marshal(f)
+		if err != nil {
+			return Receipt{}, err
+		}
+		bodyHash = digest(string(b))
 	} else {
 		key = "F#" + fingerprint(r)
 	}
 	r.StatusTokenHash = requests.TokenHash(s.statusToken(r.ID))
-	got, created, err := s.Store.Create(ctx, r, key, by.Actor)
+	got, created, err := s.Store.CreateIdempotent(ctx, r, key, bodyHash, by.Actor)
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/veil-privacy/veil/pkg/identifiers"
+	"github.com/veil-privacy/veil/pkg/otp"
 	"github.com/veil-privacy/veil/pkg/requests"
 	"github.com/veil-privacy/veil/pkg/requeststore"
 	"github.com/veil-privacy/veil/pkg/veil"
@@ -80,13 +81,19 @@ func (s *Service) verifyDays() int {
 
 // sendCodes issues and sends a code to each phone and email of r. The
 // codes go to the consumer's own identifiers, also when an authorized
-// agent filed.
+// agent filed. An identifier locked by wrong codes gets none.
 func (s *Service) sendCodes(ctx context.Context, r requeststore.Request) error {
 	if s.Policy.Check(r.Type, nil, r.Declaration, r.Corrections) == nil {
 		return nil // nothing to prove (an opt-out)
 	}
 	send := func(kind identifiers.Kind, v string) error {
 		code, err := s.Codes.Issue(ctx, r.ID, kind, v)
+		if errors.Is(err, otp.ErrLocked) {
+			// Wrong codes on another request locked it: no code now (its
+			// owner was told when it locked); a resend after the lock
+			// passes sends one.
+			return nil
+		}
 		if err != nil {
 			return err
 		}

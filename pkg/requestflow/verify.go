@@ -25,9 +25,14 @@ func verifiable(st requests.Status) bool {
 	return st == requests.Verifying || st == requests.AwaitingDecision
 }
 
+// errNotOurs is how a verify, resend or appeal answers a request that is
+// not there, a wrong status token and an identifier the request does not
+// name, all alike: the answer tells a stranger nothing.
+func errNotOurs(id string) error { return fmt.Errorf("request %s: %w", id, veil.ErrNotFound) }
+
 // own returns the kind and normalized value of raw when it is one of r's
-// phones or emails; anything else is a *veil.ValidationError that does not
-// say whether the value exists anywhere.
+// phones or emails; anything else wraps veil.ErrNotFound, as an unknown
+// request does.
 func (s *Service) own(r requeststore.Request, raw string) (identifiers.Kind, string, error) {
 	n, err := identifiers.NewNormalizer(s.Region)
 	if err != nil {
@@ -39,7 +44,7 @@ func (s *Service) own(r requeststore.Request, raw string) (identifiers.Kind, str
 	}
 	v, err := n.Normalize(kind, raw)
 	if err != nil || !slices.Contains(list, v) {
-		return 0, "", veil.Invalid("identifier", "not a phone or email this request named")
+		return 0, "", errNotOurs(r.ID)
 	}
 	return kind, v, nil
 }
@@ -52,25 +57,32 @@ type Verification struct {
 	PolicyMet bool `json:"policyMet"`
 }
 
-// Verify checks code for identifier (a phone or email the request named).
-// It returns a *veil.ValidationError for a wrong or expired code (saying
-// how many tries are left), an error wrapping otp.ErrLocked after five
-// wrong tries, and veil.ErrConflict when the request no longer verifies.
-func (s *Service) Verify(ctx context.Context, id, identifier, code string) (Verification, error) {
-	r, err := s.Store.Get(ctx, id)
+// Verify checks code for identifier (a phone or email the request named)
+// on request id, whose status token is token. An unknown request, a wrong
+// token and an identifier the request does not name all wrap
+// veil.ErrNotFound alike. It returns a *veil.ValidationError for a wrong
+// or expired code (saying how many tries are left), an error wrapping
+// otp.ErrLocked once the identifier has had five wrong codes within a
+// day over every request (the one that locks it also sends its owner a
+// notice), and veil.ErrConflict when the request no longer verifies.
+func (s *Service) Verify(ctx context.Context, id, token, identifier, code string) (Verification, error) {
+	r, err := s.CheckToken(ctx, id, token)
+	if err != nil {
+		return Verification{}, err
+	}
+	kind, v, err := s.own(r, identifier)
 	if err != nil {
 		return Verification{}, err
 	}
 	if !verifiable(r.Status) {
 		return Verification{}, fmt.Errorf("request %s is %s: %w", id, r.Status, veil.ErrConflict)
 	}
-	kind, v, err := s.own(r, identifier)
-	if err != nil {
-		return Verification{}, err
-	}
 	if err := s.Codes.Verify(ctx, id, kind, v, code); err != nil {
 		var wrong *otp.WrongCodeError
 		switch {
+		case errors.As(err, &wrong) && wrong.TriesLeft <= 0:
+			s.tellLocked(ctx, r, kind, v)
+			return Verification{}, err
 		case errors.As(err, &wrong):
 			return Verification{}, veil.Invalid("code", "wrong code; %d tries left", wrong.TriesLeft)
 		case errors.Is(err, otp.ErrExpired):
@@ -87,23 +99,32 @@ func (s *Service) Verify(ctx context.Context, id, identifier, code string) (Veri
 	return s.verification(ctx, r)
 }
 
-// Resend sends identifier's code again, within the resend limits (an
-// error wrapping otp.ErrTooSoon, a *otp.TooSoonError, when asked too soon).
-func (s *Service) Resend(ctx context.Context, id, identifier string) (Verification, error) {
-	r, err := s.Store.Get(ctx, id)
+// Resend sends identifier's code again on request id, whose status token
+// is token, within the resend limits (an error wrapping otp.ErrTooSoon, a
+// *otp.TooSoonError, when asked too soon). It fails as Verify does for an
+// unknown request, a wrong token or an identifier not named; wraps
+// veil.ErrConflict once the identifier's code was used (nothing is left
+// to send) or the request no longer verifies; and wraps otp.ErrLocked for
+// an identifier locked by wrong codes.
+func (s *Service) Resend(ctx context.Context, id, token, identifier string) (Verification, error) {
+	r, err := s.CheckToken(ctx, id, token)
 	if err != nil {
 		return Verification{}, err
-	}
-	if r.Status != requests.Verifying && r.Status != requests.AwaitingDecision {
-		return Verification{}, fmt.Errorf("request %s is %s: %w", id, r.Status, veil.ErrConflict)
 	}
 	kind, v, err := s.own(r, identifier)
 	if err != nil {
 		return Verification{}, err
 	}
+	if !verifiable(r.Status) {
+		return Verification{}, fmt.Errorf("request %s is %s: %w", id, r.Status, veil.ErrConflict)
+	}
 	code, err := s.Codes.Resend(ctx, id, kind, v)
 	if errors.Is(err, veil.ErrNotFound) {
 		code, err = s.Codes.Issue(ctx, id, kind, v)
+	}
+	if errors.Is(err, otp.ErrUsed) {
+		// A fresh error: otp's text names the identifier's hash prefix.
+		return Verification{}, fmt.Errorf("request %s: this identifier is verified already; no new code is needed: %w", id, veil.ErrConflict)
 	}
 	if err != nil {
 		return Verification{}, err

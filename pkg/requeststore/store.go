@@ -4,7 +4,7 @@
 // recorded in the request's audit trail (pkg/audit).
 //
 //	request      PK REQ#<id>      SK REQUEST   GSI1PK STATUS#<status>  GSI1SK <due date>#<id>
-//	idempotency  PK IDEM#<key>    SK IDEM      requestId
+//	idempotency  PK IDEM#<key>    SK IDEM      requestId bodyHash
 //
 // A request holds the identifiers its requester named (they are what it
 // is about); it expires 24 months after receipt, with its audit trail.
@@ -220,13 +220,29 @@ func (s *Store) itemOf(r Request) (map[string]ddbtypes.AttributeValue, error) {
 // Create records r (status received) and the "received" event of its
 // trail, and returns it with created true. With an idempotency key that
 // was used before, it returns the request the key made, created false.
+// The key is taken as made from the filing itself (a fingerprint): no
+// body is compared; a client's key goes through CreateIdempotent.
 func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by Actor) (Request, bool, error) {
+	return s.CreateIdempotent(ctx, r, idempotencyKey, "", by)
+}
+
+// ErrKeyReused is wrapped by CreateIdempotent's error for a client's
+// idempotency key used before with another body; it matches
+// veil.ErrConflict.
+var ErrKeyReused = fmt.Errorf("this Idempotency-Key was used for another filing; file with a new key: %w", veil.ErrConflict)
+
+// CreateIdempotent is Create under a client's idempotency key, stored with
+// bodyHash (a hash of the filing's body): the key's request is returned
+// only to the same body. A key used before with another body, or stored
+// without one, wraps ErrKeyReused, and nothing of its request is returned.
+// An empty bodyHash compares nothing (Create).
+func (s *Store) CreateIdempotent(ctx context.Context, r Request, idempotencyKey, bodyHash string, by Actor) (Request, bool, error) {
 	if r.ID == "" || r.Status != requests.Received {
 		return Request{}, false, veil.Invalid("request", "a new request needs an ID and the status received")
 	}
 	if idempotencyKey != "" {
 		item, err := attributevalue.MarshalMap(map[string]any{"PK": idemPrefix + idempotencyKey, "SK": "IDEM", "requestId": r.ID,
-			"expiresAt": r.Received.Add(24 * time.Hour).Unix()})
+			"bodyHash": bodyHash, "expiresAt": r.Received.Add(24 * time.Hour).Unix()})
 		if err != nil {
 			return Request{}, false, err
 		}
@@ -234,9 +250,12 @@ func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by
 			ConditionExpression: aws.String("attribute_not_exists(PK)")})
 		switch {
 		case dynamo.ConditionFailed(err):
-			id, err := s.idempotent(ctx, idempotencyKey)
+			id, stored, err := s.idempotent(ctx, idempotencyKey)
 			if err != nil {
 				return Request{}, false, err
+			}
+			if bodyHash != "" && stored != bodyHash {
+				return Request{}, false, ErrKeyReused
 			}
 			if prev, err := s.Get(ctx, id); err == nil || !errors.Is(err, veil.ErrNotFound) {
 				return prev, false, err
@@ -273,22 +292,24 @@ func (s *Store) Create(ctx context.Context, r Request, idempotencyKey string, by
 	return r, true, nil
 }
 
-// idempotent returns the request ID an idempotency key made.
-func (s *Store) idempotent(ctx context.Context, k string) (string, error) {
+// idempotent returns the request ID an idempotency key made, and the
+// hash of the body it was made with ("" when none was stored).
+func (s *Store) idempotent(ctx context.Context, k string) (string, string, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(idemPrefix+k, "IDEM"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return "", fmt.Errorf("idempotency key: %w", err)
+		return "", "", fmt.Errorf("idempotency key: %w", err)
 	}
 	var v struct {
 		RequestID string `dynamodbav:"requestId"`
+		BodyHash  string `dynamodbav:"bodyHash"`
 	}
 	if out.Item == nil {
-		return "", fmt.Errorf("idempotency key: %w", veil.ErrNotFound)
+		return "", "", fmt.Errorf("idempotency key: %w", veil.ErrNotFound)
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, &v); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return v.RequestID, nil
+	return v.RequestID, v.BodyHash, nil
 }
 
 // Get returns request id; an unknown one wraps veil.ErrNotFound.

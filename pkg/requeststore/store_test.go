@@ -57,6 +57,32 @@ func TestCreateIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestCreateIdempotentComparesBodies: a client's key returns its request
+// to the same body only; another body under it, or the key stored without
+// a body (as before bodies were kept), is refused as a conflict and gets
+// nothing of the first request.
+func TestCreateIdempotentComparesBodies(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if _, created, err := st.CreateIdempotent(ctx, request("r-1", at), "K#1", "hash-a", web); err != nil || !created {
+		t.Fatalf("CreateIdempotent = %v, %v; want created", created, err)
+	}
+	got, created, err := st.CreateIdempotent(ctx, request("r-2", at), "K#1", "hash-b", web)
+	if !errors.Is(err, requeststore.ErrKeyReused) || !errors.Is(err, veil.ErrConflict) || got.ID != "" || created {
+		t.Fatalf("another body = %+v, %v, %v; want ErrKeyReused and no request", got, created, err)
+	}
+	if got, created, err = st.CreateIdempotent(ctx, request("r-3", at), "K#1", "hash-a", web); err != nil || created || got.ID != "r-1" {
+		t.Fatalf("the same body = %+v, %v, %v; want r-1, not created", got, created, err)
+	}
+	if _, _, err := st.Create(ctx, request("r-4", at), "K#2", web); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err = st.CreateIdempotent(ctx, request("r-5", at), "K#2", "hash-a", web); !errors.Is(err, requeststore.ErrKeyReused) || got.ID != "" {
+		t.Fatalf("a body against a key stored without one = %+v, %v; want ErrKeyReused", got, err)
+	}
+}
+
 // TestUpdate: a status change is allowed only along the request's graph,
 // concurrent updates all land (each rereads), and each is one audit event
 // with the statuses it moved between.

@@ -176,15 +176,15 @@ func (h *Handler) me(_ context.Context, c auth.Caller, _ events.APIGatewayV2HTTP
 }
 
 // problem answers the desk's own errors: a rate limit or a code asked
-// for too soon (429, with Retry-After), a code locked by wrong guesses
-// (423). The rest are httpapi's shared table.
+// for too soon (429, with Retry-After), an identifier locked by wrong
+// codes over every request (423). The rest are httpapi's shared table.
 func problem(err error) (httpapi.Problem, bool) {
 	var rl *requestflow.RateLimitedError
 	var soon *otp.TooSoonError
 	switch {
 	case errors.Is(err, otp.ErrLocked):
 		return httpapi.Problem{Status: http.StatusLocked,
-			Message: "too many wrong codes: this identifier can no longer be verified for this request"}, true
+			Message: "too many wrong codes: this identifier cannot be verified by code for 24 hours"}, true
 	case errors.Is(err, otp.ErrTooSoon):
 		p := httpapi.Problem{Status: http.StatusTooManyRequests, Message: "a code was sent moments ago; wait before asking for another"}
 		if errors.As(err, &soon) {

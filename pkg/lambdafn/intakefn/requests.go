@@ -40,8 +40,10 @@ func (h *Handler) requestRoutes() map[string]httpapi.Route {
 		// or nothing per route, so the authenticated doors have their own.
 		"POST /requests/agent": {Roles: filers, Serve: h.fileAs(requests.Agent)},
 		"POST /requests/api":   {Roles: []auth.Role{auth.API}, Serve: h.fileAs(requests.API)},
-		// The consumer, with the request's ID and the status token or a
-		// code sent to them.
+		// The consumer, with the request's ID and its status token (as
+		// ?token= or the body's "token"); verify, resend and appeal answer
+		// an unknown request, a wrong token and an identifier the request
+		// does not name alike.
 		"GET /requests/{id}/status":  {Serve: h.requestStatus},
 		"POST /requests/{id}/verify": {Serve: h.verify},
 		"POST /requests/{id}/resend": {Serve: h.resend},
@@ -124,25 +126,65 @@ func (h *Handler) requestStatus(ctx context.Context, _ auth.Caller, req events.A
 		CanAppeal: r.Status == requests.Denied && r.Appeal == nil && j.Appeal != nil}, nil
 }
 
-func (h *Handler) verify(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
-	var b struct {
-		Identifier string `json:"identifier"`
-		Code       string `json:"code"`
+// VerifyBody is the body of POST /requests/{id}/verify. The status token
+// may come in it or, as the status route takes it, as ?token=.
+type VerifyBody struct {
+	Token      string `json:"token"`
+	Identifier string `json:"identifier"`
+	Code       string `json:"code"`
+}
+
+// DecodeVerify decodes a verify body; the status token is the body's, else
+// query's "token". It returns a *veil.ValidationError for a body that is
+// not one JSON object of those fields, or that gives a token in both places
+// and they differ.
+func DecodeVerify(body string, query map[string]string) (VerifyBody, error) {
+	var b VerifyBody
+	if err := httpapi.DecodeStrict(body, &b, "token, identifier, code"); err != nil {
+		return VerifyBody{}, err
 	}
-	if err := httpapi.DecodeStrict(req.Body, &b, "identifier, code"); err != nil {
+	token, err := statusToken(b.Token, query)
+	if err != nil {
+		return VerifyBody{}, err
+	}
+	b.Token = token
+	return b, nil
+}
+
+// statusToken is the token a consumer route was given: in the body or as
+// ?token=, the same if both.
+func statusToken(body string, query map[string]string) (string, error) {
+	q := query["token"]
+	switch {
+	case body == "":
+		return q, nil
+	case q != "" && q != body:
+		return "", veil.Invalid("token", "give the status token once, in the body or as ?token=")
+	}
+	return body, nil
+}
+
+func (h *Handler) verify(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
+	b, err := DecodeVerify(req.Body, req.QueryStringParameters)
+	if err != nil {
 		return nil, err
 	}
-	return h.desk.Verify(ctx, req.PathParameters["id"], b.Identifier, b.Code)
+	return h.desk.Verify(ctx, req.PathParameters["id"], b.Token, b.Identifier, b.Code)
 }
 
 func (h *Handler) resend(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
 	var b struct {
+		Token      string `json:"token"`
 		Identifier string `json:"identifier"`
 	}
-	if err := httpapi.DecodeStrict(req.Body, &b, "identifier"); err != nil {
+	if err := httpapi.DecodeStrict(req.Body, &b, "token, identifier"); err != nil {
 		return nil, err
 	}
-	return h.desk.Resend(ctx, req.PathParameters["id"], b.Identifier)
+	token, err := statusToken(b.Token, req.QueryStringParameters)
+	if err != nil {
+		return nil, err
+	}
+	return h.desk.Resend(ctx, req.PathParameters["id"], token, b.Identifier)
 }
 
 func (h *Handler) appeal(ctx context.Context, _ auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
@@ -153,7 +195,11 @@ func (h *Handler) appeal(ctx context.Context, _ auth.Caller, req events.APIGatew
 	if err := httpapi.DecodeStrict(req.Body, &b, "token, reason"); err != nil {
 		return nil, err
 	}
-	r, err := h.desk.Appeal(ctx, req.PathParameters["id"], b.Token, b.Reason)
+	token, err := statusToken(b.Token, req.QueryStringParameters)
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.desk.Appeal(ctx, req.PathParameters["id"], token, b.Reason)
 	if err != nil {
 		return nil, err
 	}

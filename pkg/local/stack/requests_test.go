@@ -2,6 +2,9 @@ package stack_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,10 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/veil-privacy/veil/pkg/asl"
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/indexkey"
 	"github.com/veil-privacy/veil/pkg/local/outbox"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
@@ -34,6 +39,8 @@ type desk struct {
 	clock *asl.ManualClock
 	store *requeststore.Store
 	zone  *time.Location
+	// tokens are the status tokens filings answered, by request ID.
+	tokens map[string]string
 }
 
 func newDesk(t *testing.T) *desk {
@@ -49,7 +56,7 @@ func newDesk(t *testing.T) *desk {
 		t.Fatal(err)
 	}
 	return &desk{t: t, s: s, clock: clock, store: &requeststore.Store{API: ddb, Table: table, Audit: &audit.Store{API: ddb, Table: table}},
-		zone: zone}
+		zone: zone, tokens: map[string]string{}}
 }
 
 // leads uploads a lead list and waits for it to be indexed.
@@ -133,11 +140,32 @@ func (d *desk) verify(id string, who ...string) map[string]any {
 	var out map[string]any
 	for _, w := range who {
 		var code int
-		if code, out = d.call(http.MethodPost, "/requests/"+id+"/verify", "", `{"identifier":"`+w+`","code":"`+d.code(w)+`"}`); code != 200 {
+		if code, out = d.call(http.MethodPost, "/requests/"+id+"/verify?token="+d.token(id), "", `{"identifier":"`+w+`","code":"`+d.code(w)+`"}`); code != 200 {
 			d.t.Fatalf("verify = %d %v, want 200", code, out)
 		}
 	}
 	return out
+}
+
+// token returns request id's status token: the one its filing answered,
+// else (a filing that answers none, the IVR's) the token as the design
+// defines it, computed here from the request key secret:
+// HMAC(HMAC(secret, "veil:status-tokens"), "veil-status-token:" id), its
+// first 48 hex digits.
+func (d *desk) token(id string) string {
+	d.t.Helper()
+	if tok, ok := d.tokens[id]; ok {
+		return tok
+	}
+	ring, err := indexkey.LoadKeyring(context.Background(), secretsmanager.NewFromConfig(d.s.AWS), d.s.Names["RequestKeySecret"])
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, ring.Active.Secret)
+	m.Write([]byte("veil:status-tokens"))
+	m = hmac.New(sha256.New, m.Sum(nil))
+	m.Write([]byte("veil-status-token:" + id))
+	return hex.EncodeToString(m.Sum(nil))[:48]
 }
 
 // decide posts body as role's decision, failing the test unless it is
@@ -247,6 +275,7 @@ func file(t *testing.T, d *desk, role auth.Role, path, body string) (id, token s
 	if id == "" || token == "" || !strings.HasPrefix(out["reference"].(string), "VR-") {
 		t.Fatalf("POST %s = %v, want an id, a reference and a status token", path, out)
 	}
+	d.tokens[id] = token
 	return id, token
 }
 
