@@ -233,15 +233,22 @@ func (s *Store) head(ctx context.Context, requestID string) (*Head, error) {
 
 // Verify checks one request's trail.
 func (s *Store) Verify(ctx context.Context, requestID string) (Finding, error) {
+	f, _, err := s.VerifyEvents(ctx, requestID)
+	return f, err
+}
+
+// VerifyEvents checks one request's trail and returns the events it read,
+// for checking against the anchors too.
+func (s *Store) VerifyEvents(ctx context.Context, requestID string) (Finding, []Event, error) {
 	events, err := s.Events(ctx, requestID)
 	if err != nil {
-		return Finding{}, err
+		return Finding{}, nil, err
 	}
 	h, err := s.head(ctx, requestID)
 	if err != nil {
-		return Finding{}, err
+		return Finding{}, nil, err
 	}
-	return Check(requestID, events, h), nil
+	return Check(requestID, events, h), events, nil
 }
 
 // Requests returns the IDs of every request with a trail (events or a
