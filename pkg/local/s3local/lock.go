@@ -312,6 +312,23 @@ func (b *Backend) serveLock(w http.ResponseWriter, r *http.Request, next http.Ha
 			return true
 		}
 		writeXML(w, retentionXML{Xmlns: "http://s3.amazonaws.com/doc/2006-03-01/", Mode: mode, RetainUntilDate: until.Format(time.RFC3339)})
+	case key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && len(q) <= 1 && (len(q) == 0 || q.Get("versionId") != ""):
+		// A read of a retained version names its retention, as S3's
+		// GetObject and HeadObject do.
+		b.mu.RLock()
+		_, locked := b.locks[bucket]
+		b.mu.RUnlock()
+		if locked {
+			version := q.Get("versionId")
+			if version == "" {
+				version = b.currentVersion(bucket, key)
+			}
+			if mode, until, ok := b.Retention(bucket, key, version); ok {
+				w.Header().Set("x-amz-object-lock-mode", mode)
+				w.Header().Set("x-amz-object-lock-retain-until-date", until.Format(time.RFC3339))
+			}
+		}
+		return false
 	case key != "" && r.Method == http.MethodDelete && q.Get("versionId") != "":
 		b.mu.RLock()
 		err := b.locked(bucket, key, q.Get("versionId"), bypass)

@@ -67,6 +67,11 @@ func TestObjectLockSDK(t *testing.T) {
 		t.Fatalf("retention = %s until %v, want COMPLIANCE a day from the put", ret.Retention.Mode, until)
 	}
 
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("locked"), Key: aws.String("digest.json")})
+	if err != nil || head.ObjectLockMode != types.ObjectLockModeCompliance || !aws.ToTime(head.ObjectLockRetainUntilDate).Equal(aws.ToTime(ret.Retention.RetainUntilDate)) {
+		t.Fatalf("HeadObject = %s until %v, %v; want the retention GetObjectRetention gave", head.ObjectLockMode, aws.ToTime(head.ObjectLockRetainUntilDate), err)
+	}
+
 	// Deleting the locked version, alone or in a batch: AccessDenied.
 	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("locked"), Key: aws.String("digest.json"), VersionId: aws.String(v1)})
 	if got := errorCode(err); got != "AccessDenied" {
