@@ -227,6 +227,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := s.wireDestinations(res); err != nil {
 		return nil, err
 	}
+	if err := s.wireSchedules(res); err != nil {
+		return nil, err
+	}
 	if opts.Samples {
 		if err := s.loadSamples(ctx); err != nil {
 			return nil, err
