@@ -4,6 +4,8 @@ package audit
 //
 //	event  PK REQ#<id>  SK AUDIT#E#<seq, 12 digits>  the event's fields, expiresAt
 //	head   PK REQ#<id>  SK AUDIT#HEAD                seq, hash, expiresAt
+//	moved  PK AUDIT#MOVED#<hour>  SK REQ#<id>        expiresAt (3 days): the chains the hour's anchoring reads
+//	anchor PK AUDIT#ANCHOR  SK AUDIT#ANCHOR          seq, hash, key of the last digest written
 //
 // An event is written once (attribute_not_exists): two appends racing for
 // one sequence number cannot both win, and the loser appends after the
@@ -13,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +47,11 @@ const (
 	requestPrefix = "REQ#"
 	eventPrefix   = "AUDIT#E#"
 	headSK        = "AUDIT#HEAD"
+	movedPrefix   = "AUDIT#MOVED#"
+	anchorKey     = "AUDIT#ANCHOR"
+	// movedKept is how long a moved marker is kept: past the anchorings
+	// that read it.
+	movedKept = 72 * time.Hour
 	// maxRaces bounds how often Append starts over after another append
 	// took its sequence number.
 	maxRaces = 20
@@ -125,8 +133,18 @@ func (s *Store) put(ctx context.Context, e Event) (bool, error) {
 	return true, nil
 }
 
-// moveHead records e as the head unless the head is already past it.
+// moveHead records e as the head unless the head is already past it. It
+// marks the chain moved first, so that no head moves unseen by the
+// anchoring: a crash between leaves a mark whose chain anchors as it was.
 func (s *Store) moveHead(ctx context.Context, e Event) error {
+	now := s.now()
+	_, err := s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]ddbtypes.AttributeValue{
+		"PK":        &ddbtypes.AttributeValueMemberS{Value: movedPK(now)},
+		"SK":        &ddbtypes.AttributeValueMemberS{Value: requestPrefix + e.RequestID},
+		"expiresAt": &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(now.Add(movedKept).Unix())}}})
+	if err != nil {
+		return fmt.Errorf("audit of request %s: mark moved: %w", e.RequestID, err)
+	}
 	vals, err := attributevalue.MarshalMap(map[string]any{":s": e.Seq, ":h": e.Hash, ":x": e.At.Add(Retention).Unix()})
 	if err != nil {
 		return err
@@ -215,15 +233,22 @@ func (s *Store) head(ctx context.Context, requestID string) (*Head, error) {
 
 // Verify checks one request's trail.
 func (s *Store) Verify(ctx context.Context, requestID string) (Finding, error) {
+	f, _, err := s.VerifyEvents(ctx, requestID)
+	return f, err
+}
+
+// VerifyEvents checks one request's trail and returns the events it read,
+// for checking against the anchors too.
+func (s *Store) VerifyEvents(ctx context.Context, requestID string) (Finding, []Event, error) {
 	events, err := s.Events(ctx, requestID)
 	if err != nil {
-		return Finding{}, err
+		return Finding{}, nil, err
 	}
 	h, err := s.head(ctx, requestID)
 	if err != nil {
-		return Finding{}, err
+		return Finding{}, nil, err
 	}
-	return Check(requestID, events, h), nil
+	return Check(requestID, events, h), events, nil
 }
 
 // Requests returns the IDs of every request with a trail (events or a
@@ -253,4 +278,70 @@ func (s *Store) Requests(ctx context.Context) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+func movedPK(t time.Time) string { return movedPrefix + t.UTC().Format("2006-01-02T15") }
+
+// moved returns the IDs of the requests whose chains moved in hour's hour.
+func (s *Store) moved(ctx context.Context, hour time.Time) ([]string, error) {
+	var ids []string
+	pages := dynamodb.NewQueryPaginator(s.API, &dynamodb.QueryInput{TableName: aws.String(s.Table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": &ddbtypes.AttributeValueMemberS{Value: movedPK(hour)}}})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("audit chains moved in %s: %w", movedPK(hour), err)
+		}
+		for _, it := range page.Items {
+			if sk, ok := it["SK"].(*ddbtypes.AttributeValueMemberS); ok {
+				ids = append(ids, strings.TrimPrefix(sk.Value, requestPrefix))
+			}
+		}
+	}
+	return ids, nil
+}
+
+// anchorPointer names the last digest written (zero for none). It only
+// says what the next digest follows; nothing trusts it for verifying.
+type anchorPointer struct {
+	Seq  int64  `dynamodbav:"seq"`
+	Hash string `dynamodbav:"hash"`
+	Key  string `dynamodbav:"key"`
+}
+
+func (s *Store) lastAnchor(ctx context.Context) (anchorPointer, error) {
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(anchorKey, anchorKey), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return anchorPointer{}, fmt.Errorf("audit anchor: %w", err)
+	}
+	var p anchorPointer
+	if out.Item != nil {
+		err = attributevalue.UnmarshalMap(out.Item, &p)
+	}
+	return p, err
+}
+
+// moveAnchor points at next if the pointer is still at prev; false when
+// another anchoring moved it first.
+func (s *Store) moveAnchor(ctx context.Context, prev, next anchorPointer) (bool, error) {
+	vals, err := attributevalue.MarshalMap(map[string]any{":s": next.Seq, ":h": next.Hash, ":k": next.Key, ":p": prev.Seq})
+	if err != nil {
+		return false, err
+	}
+	cond := "seq = :p"
+	if prev.Seq == 0 {
+		cond = "attribute_not_exists(seq)"
+		delete(vals, ":p")
+	}
+	_, err = s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: dynamo.Key(anchorKey, anchorKey),
+		UpdateExpression: aws.String("SET seq = :s, #h = :h, #k = :k"), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#h": "hash", "#k": "key"}, ExpressionAttributeValues: vals})
+	if dynamo.ConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("audit anchor: %w", err)
+	}
+	return true, nil
 }

@@ -25,6 +25,8 @@ func typeOf(path string) any {
 		return &events.APIGatewayV2HTTPRequest{}
 	case strings.HasPrefix(name, "connect-"):
 		return &events.ConnectEvent{}
+	case strings.HasPrefix(name, "schedule-"):
+		return &events.EventBridgeEvent{}
 	case dir == "index/" && strings.HasPrefix(name, "backfill-"):
 		return &indexfn.BackfillEvent{}
 	case dir == "index/" && strings.HasPrefix(name, "distributed-map-"):
@@ -58,7 +60,7 @@ func TestEventsRoundTrip(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			v := typeOf(filepath.ToSlash(rel))
 			if v == nil {
-				t.Fatalf("no Go type known for %s: name it s3-*-via-sqs, apigw-*, connect-* or sfn-step-* under intake/, or put it under search/, export/, pseudonymize/", rel)
+				t.Fatalf("no Go type known for %s: name it s3-*-via-sqs, apigw-*, connect-*, schedule-* or sfn-step-* under intake/, or put it under search/, export/, pseudonymize/", rel)
 			}
 			raw := lambdafntest.Event(t, rel)
 			if err := json.Unmarshal(raw, v); err != nil {

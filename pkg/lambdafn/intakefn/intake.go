@@ -15,10 +15,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/veil-privacy/veil/pkg/anchorbucket"
+	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/auth"
 	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
@@ -56,6 +60,10 @@ type Config struct {
 	// IVRJurisdiction is the jurisdiction of an IVR filing whose flow
 	// names none (CA when unset).
 	IVRJurisdiction string
+	// AnchorBucket is where the audit chains' heads are anchored, hourly
+	// and when a request closes (ANCHOR_BUCKET: the bucket under Object
+	// Lock, which this function may only put into).
+	AnchorBucket string
 }
 
 // ConfigFromEnv reads Config; it returns *lambdafn.MissingError for an
@@ -66,6 +74,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RequestsTable:         e.Need("REQUESTS_TABLE"),
 		StateMachineARN:       e.Need("STATE_MACHINE_ARN"),
 		RequestKeySecretARN:   e.Need("REQUEST_KEY_SECRET_ARN"),
+		AnchorBucket:          e.Need("ANCHOR_BUCKET"),
 		PhoneRegion:           e.Get("PHONE_REGION"),
 		NotifyFrom:            e.Get("NOTIFY_FROM"),
 		EventBusName:          e.Get("EVENT_BUS_NAME"),
@@ -95,7 +104,9 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	return New(desk, cfg.IVRJurisdiction).Handle, nil
+	h := New(desk, cfg.IVRJurisdiction)
+	h.Anchorer = &audit.Anchorer{Store: desk.Store.Audit, Bucket: &anchorbucket.Bucket{API: s3.NewFromConfig(awsCfg), Name: cfg.AnchorBucket}}
+	return h.Handle, nil
 }
 
 // Handler serves IntakeFunction's invocations.
@@ -105,6 +116,9 @@ type Handler struct {
 	// names none.
 	connectJurisdiction string
 	router              *httpapi.Router
+	// Anchorer anchors the audit chains, on the hourly schedule and when a
+	// request closes; nil leaves them unanchored (tests of other parts).
+	Anchorer *audit.Anchorer
 }
 
 // New returns a Handler that files and steers privacy requests with desk
@@ -122,18 +136,21 @@ func New(desk *requestflow.Service, jurisdiction string) *Handler {
 // the roles allowed on each, for the template check.
 func (h *Handler) RouteKeys() map[string][]auth.Role { return h.router.Keys() }
 
-// Handle accepts the three events IntakeFunction is invoked with: an API
+// Handle accepts the four events IntakeFunction is invoked with: an API
 // Gateway HTTP API (payload 2.0) request, answered with an HTTP response;
 // an Amazon Connect contact-flow event, answered with a flat string map;
-// or one of the workflow's request steps (tasks.StepInput). It returns a
-// *veil.ValidationError for an event of none of these kinds.
+// one of the workflow's request steps (tasks.StepInput); or the hourly
+// EventBridge schedule, which anchors the audit chains (AnchorResult). It
+// returns a *veil.ValidationError for an event of none of these kinds.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if resp, ok, err := h.router.Event(ctx, raw); ok {
 		return resp, err
 	}
 	var probe struct {
-		Name string `json:"Name"`
-		Step string `json:"step"`
+		Name       string `json:"Name"`
+		Step       string `json:"step"`
+		DetailType string `json:"detail-type"`
+		Source     string `json:"source"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, veil.Invalid("event", "not a JSON object")
@@ -145,6 +162,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			return nil, err
 		}
 		return h.HandleStep(ctx, s)
+	case probe.DetailType == "Scheduled Event" && probe.Source == "aws.events":
+		return h.HandleSchedule(ctx)
 	case probe.Name == "ContactFlowEvent":
 		var ev events.ConnectEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -200,4 +219,37 @@ func problem(err error) (httpapi.Problem, bool) {
 		return p, true
 	}
 	return httpapi.Problem{}, false
+}
+
+// AnchorResult is what an anchoring wrote: the digest's sequence number
+// and the number of chains in it. No request ID: it goes to the logs.
+type AnchorResult struct {
+	Digest int64 `json:"digest"`
+	Chains int   `json:"chains"`
+}
+
+// HandleSchedule anchors the heads of the audit chains that moved in the
+// last hour (audit.Anchorer.AnchorMoved). It returns the anchoring's error,
+// for EventBridge to retry.
+func (h *Handler) HandleSchedule(ctx context.Context) (AnchorResult, error) {
+	if h.Anchorer == nil {
+		return AnchorResult{}, errors.New("audit anchoring is not configured")
+	}
+	d, err := h.Anchorer.AnchorMoved(ctx)
+	if err != nil {
+		return AnchorResult{}, err
+	}
+	return AnchorResult{Digest: d.Seq, Chains: len(d.Chains)}, nil
+}
+
+// anchorClosed anchors a request's chain as it closes. A failure is
+// logged, not returned: the closing stands, and the hourly anchoring
+// takes the chain, which moved this hour, at its next run.
+func (h *Handler) anchorClosed(ctx context.Context, requestID string) {
+	if h.Anchorer == nil {
+		return
+	}
+	if _, err := h.Anchorer.Anchor(ctx, time.Now().UTC().Truncate(time.Hour), []string{requestID}); err != nil {
+		slog.ErrorContext(ctx, "anchor a closed request's audit trail", "request", requestID, "error", err)
+	}
 }

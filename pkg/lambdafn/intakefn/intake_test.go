@@ -244,8 +244,14 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("error = %v, want REQUEST_KEY_SECRET_ARN named", err)
 	}
 	env["REQUEST_KEY_SECRET_ARN"] = "arn:secret"
+	_, err = ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil || err.Error() != "environment variable ANCHOR_BUCKET is not set" {
+		t.Fatalf("error = %v, want ANCHOR_BUCKET named", err)
+	}
+	env["ANCHOR_BUCKET"] = "anchors"
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" || cfg.RequestKeySecretARN != "arn:secret" || cfg.IVRJurisdiction != "CA" {
+	if err != nil || cfg.RequestsTable != "t" || cfg.StateMachineARN != "arn" || cfg.RequestKeySecretARN != "arn:secret" || cfg.IVRJurisdiction != "CA" ||
+		cfg.AnchorBucket != "anchors" {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
 }

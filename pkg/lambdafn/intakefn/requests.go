@@ -422,6 +422,10 @@ func (h *Handler) HandleStep(ctx context.Context, s tasks.StepInput) (any, error
 	if err != nil {
 		return nil, err
 	}
+	switch s.Step {
+	case "complete", "denied", "closeUnverified", "fail":
+		h.anchorClosed(ctx, s.RequestID)
+	}
 	return out, nil
 }
 

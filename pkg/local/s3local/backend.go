@@ -63,6 +63,10 @@ type Backend struct {
 	pause func()
 	// completing hands the conditions of multipart completes to PutObject.
 	completing completing
+	// locks holds each Object Lock bucket's default retention, retained
+	// each version's retention (lock.go); both under b.mu.
+	locks    map[string]lockRule
+	retained map[lockRef]retention
 }
 
 var (
@@ -74,7 +78,8 @@ var (
 // only) and returns it; notify may be nil. It returns an error if the
 // journal cannot be read or replayed.
 func Open(dir string, notify func(Notification)) (*Backend, error) {
-	b := &Backend{dir: dir, clock: &replayClock{}, notify: notify, aliases: newAliases()}
+	b := &Backend{dir: dir, clock: &replayClock{}, notify: notify, aliases: newAliases(),
+		locks: map[string]lockRule{}, retained: map[lockRef]retention{}}
 	seed, err := b.loadSeed()
 	if err != nil {
 		return nil, err
@@ -142,6 +147,10 @@ type entry struct {
 	Keys       []string                          `json:"keys,omitempty"`
 	Objects    []gofakes3.ObjectID               `json:"objects,omitempty"`
 	Versioning *gofakes3.VersioningConfiguration `json:"versioning,omitempty"`
+	// Lock is SetObjectLock's rule; Retention a version's, set by
+	// SetRetention or by the PutObject that made it.
+	Lock      *lockRule  `json:"lock,omitempty"`
+	Retention *retention `json:"retention,omitempty"`
 }
 
 func (b *Backend) replay() error {
@@ -191,10 +200,18 @@ func (b *Backend) apply(e entry) error {
 		err = b.forceDeleteBucket(e.Bucket)
 	case "SetVersioning":
 		err = b.Backend.SetVersioningConfiguration(e.Bucket, *e.Versioning)
+	case "SetObjectLock":
+		err = b.setLock(e.Bucket, *e.Lock)
+	case "SetRetention":
+		b.retained[lockRef{e.Bucket, e.Key, e.VersionID}] = *e.Retention
 	case "PutObject":
 		var body []byte
 		if body, err = os.ReadFile(filepath.Join(b.dir, "blobs", e.Blob)); err == nil {
-			_, err = b.Backend.PutObject(e.Bucket, e.Key, e.Meta, bytes.NewReader(body), int64(len(body)), nil)
+			var res gofakes3.PutObjectResult
+			res, err = b.Backend.PutObject(e.Bucket, e.Key, e.Meta, bytes.NewReader(body), int64(len(body)), nil)
+			if err == nil && e.Retention != nil {
+				b.retained[lockRef{e.Bucket, e.Key, string(res.VersionID)}] = *e.Retention
+			}
 		}
 	case "DeleteObject":
 		_, err = b.Backend.DeleteObject(e.Bucket, e.Key)
@@ -277,6 +294,12 @@ func (b *Backend) forceDeleteBucket(name string) error {
 		return err
 	}
 	b.aliases.dropBucket(name)
+	delete(b.locks, name)
+	for ref := range b.retained {
+		if ref.bucket == name {
+			delete(b.retained, ref)
+		}
+	}
 	return nil
 }
 
@@ -336,12 +359,21 @@ func (b *Backend) PutObject(bucket, key string, meta map[string]string, input io
 		}
 		b.step()
 	}
-	meta = withoutChecksums(meta)
+	ret, retained, err := b.retentionFor(bucket, meta, b.clock.Now())
+	if err != nil {
+		return gofakes3.PutObjectResult{}, err
+	}
+	meta = withoutLockHeaders(withoutChecksums(meta))
 	res, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), nil)
 	if err != nil {
 		return res, err
 	}
-	if err := b.record(entry{Op: "PutObject", Bucket: bucket, Key: key, Meta: meta, Blob: blob}); err != nil {
+	e := entry{Op: "PutObject", Bucket: bucket, Key: key, Meta: meta, Blob: blob}
+	if retained {
+		b.retained[lockRef{bucket, key, string(res.VersionID)}] = ret
+		e.Retention = &ret
+	}
+	if err := b.record(e); err != nil {
 		return res, err
 	}
 	etag := md5.Sum(body)
@@ -404,6 +436,9 @@ func (b *Backend) DeleteObjectVersion(bucket, key string, version gofakes3.Versi
 
 // deleteObjectVersion is DeleteObjectVersion; the caller holds b.mu.
 func (b *Backend) deleteObjectVersion(bucket, key string, version gofakes3.VersionID) (gofakes3.ObjectDeleteResult, error) {
+	if err := b.locked(bucket, key, string(version), false); err != nil {
+		return gofakes3.ObjectDeleteResult{}, err
+	}
 	res, err := b.removeVersion(bucket, key, version)
 	if err != nil {
 		return res, err

@@ -14,10 +14,14 @@ import (
 // of one version (?versionId=) with the current version, or 404 under a
 // delete marker, so such a HEAD is served as the GET of that version
 // without its body; and it ignores the If-Match and If-None-Match of a
-// CompleteMultipartUpload, which the backend checks on the write.
+// CompleteMultipartUpload, which the backend checks on the write. Object
+// Lock's requests are served from lock.go.
 func Server(b *Backend) http.Handler {
 	s3 := gofakes3.New(b, gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b.serveLock(w, r, s3) {
+			return
+		}
 		if r.Method == http.MethodPost && r.URL.Query().Get("uploadId") != "" && (r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "") {
 			// A conditional CompleteMultipartUpload: gofakes3 ignores the
 			// conditions, the backend checks them on the write.

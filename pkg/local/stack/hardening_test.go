@@ -23,9 +23,12 @@ import (
 // Written by hand: what the stack holds that must outlive a mistaken
 // `sam delete`, and what must be watched.
 var (
-	retained       = []string{"IndexTable", "RequestsTable", "LeadsBucket", "ExportsBucket", "LeadsKey", "ExportsKey", "IndexKeySecret", "ExportLinkSecret"}
-	tables         = []string{"IndexTable", "RequestsTable"}
-	buckets        = []string{"LeadsBucket", "ExportsBucket", "IndexWorkBucket"}
+	retained = []string{"IndexTable", "RequestsTable", "LeadsBucket", "ExportsBucket", "LeadsKey", "ExportsKey", "IndexKeySecret", "ExportLinkSecret", "AuditAnchorBucket"}
+	tables   = []string{"IndexTable", "RequestsTable"}
+	buckets  = []string{"LeadsBucket", "ExportsBucket", "IndexWorkBucket", "AuditAnchorBucket"}
+	// lockedBuckets hold what no one may rewrite: Object Lock in
+	// compliance mode, for at least this many days (the trail's 24 months).
+	lockedBuckets  = map[string]int{"AuditAnchorBucket": 731}
 	kmsBuckets     = map[string]string{"LeadsBucket": "LeadsKey", "ExportsBucket": "ExportsKey"}
 	functions      = []string{"IntakeFunction", "IndexFunction", "SearchFunction", "ExportFunction", "PseudonymizeFunction"}
 	stateMachines  = []string{"PrivacyRequestStateMachine", "BackfillStateMachine", "IndexListStateMachine"}
@@ -76,6 +79,15 @@ func hardeningProblems(tmpl *samtemplate.Template) []string {
 		}
 		if !aborts {
 			add("%s: no AbortIncompleteMultipartUpload rule", id)
+		}
+		if days, ok := lockedBuckets[id]; ok {
+			lock := asMap(props["ObjectLockConfiguration"])
+			ret := asMap(asMap(lock["Rule"])["DefaultRetention"])
+			got, _ := ret["Days"].(int)
+			versioned := asMap(props["VersioningConfiguration"])["Status"] == "Enabled"
+			if props["ObjectLockEnabled"] != true || lock["ObjectLockEnabled"] != "Enabled" || ret["Mode"] != "COMPLIANCE" || got < days || !versioned {
+				add("%s: not versioned under Object Lock COMPLIANCE for %d days", id, days)
+			}
 		}
 		if key, ok := kmsBuckets[id]; ok {
 			enc, _ := props["BucketEncryption"].(map[string]any)
@@ -204,6 +216,18 @@ func TestTemplateHardeningChecksBite(t *testing.T) {
 		{"work bucket keeps abandoned uploads", func(tm *samtemplate.Template) {
 			tm.Resources["IndexWorkBucket"].Properties["LifecycleConfiguration"] = map[string]any{}
 		}, "IndexWorkBucket: no AbortIncompleteMultipartUpload"},
+		{"anchors under governance", func(tm *samtemplate.Template) {
+			tm.Resources["AuditAnchorBucket"].Properties["ObjectLockConfiguration"] = map[string]any{"ObjectLockEnabled": "Enabled",
+				"Rule": map[string]any{"DefaultRetention": map[string]any{"Mode": "GOVERNANCE", "Days": 731}}}
+		}, "AuditAnchorBucket: not versioned under Object Lock COMPLIANCE"},
+		{"anchors kept a year", func(tm *samtemplate.Template) {
+			asMap(asMap(tm.Resources["AuditAnchorBucket"].Properties["ObjectLockConfiguration"])["Rule"])["DefaultRetention"] = map[string]any{"Mode": "COMPLIANCE", "Days": 365}
+		}, "AuditAnchorBucket: not versioned under Object Lock COMPLIANCE"},
+		{"anchors deleted with the stack", func(tm *samtemplate.Template) {
+			r := tm.Resources["AuditAnchorBucket"]
+			r.DeletionPolicy = ""
+			tm.Resources["AuditAnchorBucket"] = r
+		}, "AuditAnchorBucket: DeletionPolicy"},
 		{"search logs forever", func(tm *samtemplate.Template) {
 			delete(tm.Resources["SearchFunction"].Properties, "LoggingConfig")
 		}, "SearchFunction: no log group"},

@@ -18,6 +18,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn/lambdafntest"
 	"github.com/veil-privacy/veil/pkg/local/awscli"
 	"github.com/veil-privacy/veil/pkg/local/stack"
 	"github.com/veil-privacy/veil/pkg/local/stack/stacktest"
@@ -72,6 +73,9 @@ var removals = []removal{
 	{name: "Intake EventBridge: the status event is refused", owner: "IntakeFunction",
 		remove: dropStatement("StatusEvents"),
 		drive:  fileRequest("event"), action: "events:PutEvents", resource: "event-bus/local-request-events"},
+	{name: "Intake S3 anchor: the hourly anchoring cannot write its digest", owner: "IntakeFunction",
+		remove: dropStatement("AnchorAudit"),
+		drive:  anchorFails, action: "s3:PutObject", resource: "/digests/"},
 	{name: "Pseudonymize Lambda Invoke: a confirmed erasure job is not handed to the function itself", owner: "PseudonymizeFunction",
 		remove: dropStatement("HandJobToItself"),
 		drive:  erasureFails, action: "lambda:InvokeFunction", resource: "function:veil-pseudonymize"},
@@ -380,6 +384,19 @@ func taskFails(function string) func(*testing.T, *stack.Stack) {
 		if out.FunctionError == nil || !strings.Contains(string(out.Payload), "AccessDenied") {
 			t.Fatalf("Invoke %s = %s, want the task's AccessDenied error", function, out.Payload)
 		}
+	}
+}
+
+// anchorFails invokes IntakeFunction as its hourly schedule does and
+// wants its error.
+func anchorFails(t *testing.T, s *stack.Stack) {
+	out, err := lambda.NewFromConfig(s.AWS).Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String(s.Names["IntakeFunction"]), Payload: lambdafntest.Event(t, "intake/schedule-anchor.json")})
+	if err != nil {
+		t.Fatalf("Invoke IntakeFunction: %v", err)
+	}
+	if out.FunctionError == nil || !strings.Contains(string(out.Payload), "AccessDenied") {
+		t.Fatalf("the hourly anchoring = %s, want its AccessDenied error", out.Payload)
 	}
 }
 

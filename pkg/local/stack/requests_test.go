@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/veil-privacy/veil/pkg/anchorbucket"
 	"github.com/veil-privacy/veil/pkg/asl"
 	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/auth"
@@ -343,6 +344,40 @@ func TestRequestReminders(t *testing.T) {
 		t.Fatalf("status by a wrong token = %d, want 404", code)
 	}
 	noIdentifierInHistory(t, d, id, "ana@example.com", "Ana", "555-0101", "5550101")
+	d.closedAndAnchored(id)
+}
+
+// closedAndAnchored waits for the anchoring a closing request gets (the
+// workflow's closing step writes a digest of its chain) and checks the
+// digest against the trail in the table.
+func (d *desk) closedAndAnchored(id string) {
+	d.t.Helper()
+	ctx := context.Background()
+	c := s3.NewFromConfig(d.s.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stored, err := anchorbucket.Digests(ctx, c, d.s.Names["AuditAnchorBucket"])
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		anchored := audit.ReadAnchors(stored)
+		if slices.Contains(anchored.Requests(), id) {
+			events, err := d.store.Audit.Events(ctx, id)
+			if err != nil {
+				d.t.Fatal(err)
+			}
+			f := audit.Finding{RequestID: id}
+			anchored.Check(&f, events)
+			if len(anchored.Problems) > 0 || !f.OK() {
+				d.t.Fatalf("the closed request's anchors: %v %v", anchored.Problems, f.Problems)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("request %s closed, and no digest anchors its trail (%d digests)", id, anchored.Digests)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // noIdentifierInHistory greps the execution's history, as the AWS CLI

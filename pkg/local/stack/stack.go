@@ -227,6 +227,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := s.wireDestinations(res); err != nil {
 		return nil, err
 	}
+	if err := s.wireSchedules(res); err != nil {
+		return nil, err
+	}
 	if opts.Samples {
 		if err := s.loadSamples(ctx); err != nil {
 			return nil, err
@@ -490,6 +493,43 @@ func (s *Stack) createBuckets(res *samtemplate.Resolver) error {
 				return fmt.Errorf("bucket %s versioning: %w", name, err)
 			}
 		}
+		if err := s.lockBucket(res, id, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockBucket gives bucket id (named name) the Object Lock its template
+// asks for (ObjectLockEnabled, and ObjectLockConfiguration's default
+// retention), as CloudFormation creates it; Object Lock, once on, stays.
+func (s *Stack) lockBucket(res *samtemplate.Resolver, id, name string) error {
+	props := s.Template.Resources[id].Properties
+	if fmt.Sprint(props["ObjectLockEnabled"]) != "true" {
+		return nil
+	}
+	cfg, _ := props["ObjectLockConfiguration"].(map[string]any)
+	rule, _ := cfg["Rule"].(map[string]any)
+	ret, _ := rule["DefaultRetention"].(map[string]any)
+	mode, days := "", 0
+	if ret != nil {
+		var err error
+		if mode, err = res.String(ret["Mode"]); err != nil {
+			return fmt.Errorf("bucket %s Object Lock mode: %w", id, err)
+		}
+		d, err := res.String(ret["Days"])
+		if err != nil {
+			return fmt.Errorf("bucket %s Object Lock days: %w", id, err)
+		}
+		if _, err := fmt.Sscan(d, &days); err != nil {
+			return fmt.Errorf("bucket %s Object Lock days %q: %w", id, d, err)
+		}
+	}
+	if m, d, ok := s.S3.ObjectLock(name); ok && m == mode && d == days {
+		return nil
+	}
+	if err := s.S3.SetObjectLock(name, mode, days); err != nil {
+		return fmt.Errorf("bucket %s Object Lock: %w", name, err)
 	}
 	return nil
 }
