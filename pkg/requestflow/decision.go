@@ -31,8 +31,10 @@ const MaxReason = 2000
 // its appeal). It returns a *veil.ValidationError for a bad decision or a
 // missing reason, an error wrapping veil.ErrConflict when the request is
 // not awaiting one, the policy is not met (approve), or the extension was
-// taken or is too late, and veil.ErrForbidden when an appeal's decider is
-// not an admin or made the first decision.
+// taken or is too late, veil.ErrForbidden when an appeal's decider is not
+// an admin, and a *DutyError (a veil.ErrForbidden) when by filed the
+// request or attested for it, or, on appeal, made the first decision
+// (unless the separation of duties is waived).
 func (s *Service) Decide(ctx context.Context, id string, by requeststore.Actor, decision, reason string) (requeststore.Request, error) {
 	decision = strings.ToLower(strings.TrimSpace(decision))
 	reason = strings.TrimSpace(reason)
@@ -55,18 +57,24 @@ func (s *Service) Decide(ctx context.Context, id string, by requeststore.Actor, 
 	if err != nil {
 		return requeststore.Request{}, err
 	}
-	if decision == Extend {
-		return s.extend(ctx, id, by, j, reason)
+	guard, err := s.separate(ctx, cur, by, stepDecide)
+	if err != nil {
+		return requeststore.Request{}, err
 	}
-	return s.settle(ctx, id, by, j, decision, reason, false)
+	if decision == Extend {
+		return s.extend(ctx, id, by, j, reason, guard)
+	}
+	return s.settle(ctx, id, by, j, decision, reason, false, guard)
 }
 
 // settle records an approval or a denial, of a request awaiting its
 // decision or (appeal) of its appeal, and resumes the workflow's wait for
 // it. An approval needs the verification policy met; a denial closes the
 // request and tells the consumer why (and, for an appeal, where to
-// complain).
-func (s *Service) settle(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, decision, reason string, appeal bool) (requeststore.Request, error) {
+// complain). guard is the separation of duties' check of the request
+// written.
+func (s *Service) settle(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, decision, reason string, appeal bool,
+	guard func(requeststore.Request) error) (requeststore.Request, error) {
 	action, want, wait := "decided", requests.AwaitingDecision, requeststore.WaitDecision
 	if appeal {
 		action, want, wait = "appeal_decided", requests.Appealed, requeststore.WaitAppealDecision
@@ -75,6 +83,9 @@ func (s *Service) settle(ctx context.Context, id string, by requeststore.Actor, 
 	r, err := s.update(ctx, id, by, action, map[string]string{"decision": decision}, func(r *requeststore.Request) error {
 		if r.Status != want || (appeal && r.Appeal == nil) {
 			return fmt.Errorf("request %s is %s, not %s: %w", id, r.Status, want, veil.ErrConflict)
+		}
+		if err := guard(*r); err != nil {
+			return err
 		}
 		if decision == Approve {
 			if err := s.Policy.Check(r.Type, r.Proofs, r.Declaration, r.Corrections); err != nil {
@@ -115,7 +126,8 @@ func (s *Service) resume(ctx context.Context, token, decision string) error {
 
 // extend takes the one extension the law allows, before the due date,
 // and tells the consumer why.
-func (s *Service) extend(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, reason string) (requeststore.Request, error) {
+func (s *Service) extend(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, reason string,
+	guard func(requeststore.Request) error) (requeststore.Request, error) {
 	today := s.today()
 	r, err := s.update(ctx, id, by, "extended", map[string]string{"reason": reason}, func(r *requeststore.Request) error {
 		switch {
@@ -129,6 +141,9 @@ func (s *Service) extend(ctx context.Context, id string, by requeststore.Actor, 
 		due := requests.ExtendedDue(j, r.Type, requests.DateOf(r.Received, s.zone()))
 		if !due.After(r.Due) {
 			return fmt.Errorf("the law of %s allows this request no extension: %w", j.Code, veil.ErrConflict)
+		}
+		if err := guard(*r); err != nil {
+			return err
 		}
 		r.Due, r.Extended, r.ExtendReason = due, true, reason
 		return nil
@@ -188,23 +203,25 @@ func (s *Service) decideAppeal(ctx context.Context, cur requeststore.Request, by
 	if by.Role != string(auth.Admin) {
 		return requeststore.Request{}, fmt.Errorf("an appeal is decided by an admin: %w", veil.ErrForbidden)
 	}
-	if cur.Decision != nil && cur.Decision.By == by.Subject {
-		return requeststore.Request{}, fmt.Errorf("an appeal is decided by someone other than the first decision's maker: %w", veil.ErrForbidden)
-	}
 	j, err := s.jurisdiction(cur)
 	if err != nil {
 		return requeststore.Request{}, err
 	}
-	if decision == Extend {
-		return s.extendAppeal(ctx, cur.ID, by, j, reason)
+	guard, err := s.separate(ctx, cur, by, stepAppeal)
+	if err != nil {
+		return requeststore.Request{}, err
 	}
-	return s.settle(ctx, cur.ID, by, j, decision, reason, true)
+	if decision == Extend {
+		return s.extendAppeal(ctx, cur.ID, by, j, reason, guard)
+	}
+	return s.settle(ctx, cur.ID, by, j, decision, reason, true, guard)
 }
 
 // extendAppeal takes the appeal extension the law allows (Colorado's and
 // Minnesota's 60 days), once, before the appeal's due date, and tells the
 // consumer why.
-func (s *Service) extendAppeal(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, reason string) (requeststore.Request, error) {
+func (s *Service) extendAppeal(ctx context.Context, id string, by requeststore.Actor, j requests.Jurisdiction, reason string,
+	guard func(requeststore.Request) error) (requeststore.Request, error) {
 	today := s.today()
 	r, err := s.update(ctx, id, by, "appeal_extended", map[string]string{"reason": reason}, func(r *requeststore.Request) error {
 		switch {
@@ -216,6 +233,9 @@ func (s *Service) extendAppeal(ctx context.Context, id string, by requeststore.A
 			return fmt.Errorf("the appeal of request %s is past its due date: %w", id, veil.ErrConflict)
 		case j.AppealExtension.IsZero():
 			return fmt.Errorf("the law of %s allows an appeal no extension: %w", j.Code, veil.ErrConflict)
+		}
+		if err := guard(*r); err != nil {
+			return err
 		}
 		r.Appeal.Due, r.Appeal.Extended, r.Appeal.ExtendReason = j.AppealExtension.From(r.Appeal.Due), true, reason
 		return nil

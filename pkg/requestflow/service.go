@@ -93,6 +93,10 @@ type Config struct {
 	StatusSecret []byte
 	// ReminderHour is the local hour reminders go out at (9).
 	ReminderHour int
+	// WaiveDuties waives the separation of duties (SEPARATION_OF_DUTIES
+	// =waive), for a deployment too small for it: every check it would
+	// have refused is then allowed and recorded on the request's trail.
+	WaiveDuties bool
 }
 
 // Service is the request desk.
@@ -196,7 +200,7 @@ func (s *Service) File(ctx context.Context, f requests.Filing, by Filer, idempot
 	r := requeststore.Request{ID: uuid.NewString(), Reference: ref, Type: filed.Kind, Jurisdiction: filed.Jurisdiction.Code,
 		Channel: by.Channel, Status: requests.Received, Name: strings.TrimSpace(f.Name), Corrections: f.Corrections,
 		Comments: f.Comments, CampaignID: strings.TrimSpace(f.CampaignID), Declaration: f.Declaration,
-		AuthorizedAgent: f.AuthorizedAgent, Received: now,
+		AuthorizedAgent: f.AuthorizedAgent, FiledBy: by.Actor.Subject, Received: now,
 		Due: requests.DueDate(filed.Jurisdiction, filed.Kind, requests.DateOf(now, s.zone()))}
 	for _, id := range filed.Identifiers {
 		switch id.Kind {

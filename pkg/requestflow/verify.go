@@ -146,7 +146,8 @@ type Attestation struct {
 }
 
 // Attest records an agent's verification. It returns a
-// veil.ValidationErrors naming every bad field.
+// veil.ValidationErrors naming every bad field, and a *DutyError when by
+// filed the request (unless the separation of duties is waived).
 func (s *Service) Attest(ctx context.Context, id string, by requeststore.Actor, a Attestation) (Verification, error) {
 	r, err := s.Store.Get(ctx, id)
 	if err != nil {
@@ -186,6 +187,10 @@ func (s *Service) Attest(ctx context.Context, id string, by requeststore.Actor, 
 	if err := errs.Err(); err != nil {
 		return Verification{}, err
 	}
+	guard, err := s.separate(ctx, r, by, stepAttest)
+	if err != nil {
+		return Verification{}, err
+	}
 	kinds := make([]string, len(proofs))
 	for i, p := range proofs {
 		kinds[i] = p.Kind.String()
@@ -194,6 +199,9 @@ func (s *Service) Attest(ctx context.Context, id string, by requeststore.Actor, 
 		func(r *requeststore.Request) error {
 			if !verifiable(r.Status) {
 				return fmt.Errorf("request %s is %s: %w", id, r.Status, veil.ErrConflict)
+			}
+			if err := guard(*r); err != nil {
+				return err
 			}
 			r.Proofs = append(r.Proofs, proofs...)
 			return nil

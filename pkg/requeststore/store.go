@@ -48,6 +48,12 @@ type Request struct {
 	Received     time.Time         `dynamodbav:"received"`
 	Due          requests.Date     `dynamodbav:"due"`
 	Extended     bool              `dynamodbav:"extended,omitempty"`
+	// FiledBy is the subject who filed the request: a staff member, an
+	// API client, "consumer" for the web form. Attestations record their
+	// own (Proof.By) and decisions theirs (Decision.By); the separation of
+	// duties (requestflow) compares them. Empty on requests filed before it
+	// was recorded, which no filer check can then refuse.
+	FiledBy string `dynamodbav:"filedBy,omitempty"`
 	// AuthorizedAgent filed for the consumer (CCPA regulations §7063).
 	AuthorizedAgent *requests.AuthorizedAgent `dynamodbav:"authorizedAgent,omitempty"`
 	// Proofs are the identifiers the requester proved, and how: a
