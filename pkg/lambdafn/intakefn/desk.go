@@ -94,10 +94,18 @@ func requestDesk(ctx context.Context, awsCfg aws.Config, cfg Config) (*requestfl
 			off = append(off, c)
 		}
 	}
+	var waive bool
+	switch cfg.SeparationOfDuties {
+	case "", "enforce":
+	case "waive":
+		waive = true
+	default:
+		return nil, fmt.Errorf("SEPARATION_OF_DUTIES %q: want enforce or waive", cfg.SeparationOfDuties)
+	}
 	return &requestflow.Service{
 		Config: requestflow.Config{Table: table, Policy: policy, Region: cfg.PhoneRegion, Zone: zone, ReminderOffsets: offsets,
 			Supervisors: cfg.Supervisors, Compliance: cfg.Compliance, AgentIntakeOff: off,
-			StatusSecret: derive(secret, "status-tokens")},
+			StatusSecret: derive(secret, "status-tokens"), WaiveDuties: waive},
 		Store:   store,
 		Codes:   codes,
 		Notify:  &notify.Sender{Email: sesv2.NewFromConfig(awsCfg), SMS: sns.NewFromConfig(awsCfg), From: cfg.NotifyFrom},

@@ -57,6 +57,10 @@ type Config struct {
 	ReminderDays          string
 	AgentIntakeOff        string
 	WebFilingsPerHour     string
+	// SeparationOfDuties is SEPARATION_OF_DUTIES: "enforce" (or unset)
+	// or "waive", for a deployment too small to keep filer, attester and
+	// decider apart.
+	SeparationOfDuties string
 	// IVRJurisdiction is the jurisdiction of an IVR filing whose flow
 	// names none (CA when unset).
 	IVRJurisdiction string
@@ -87,6 +91,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		AgentIntakeOff:        e.Get("AGENT_INTAKE_OFF_CAMPAIGNS"),
 		WebFilingsPerHour:     e.Get("WEB_FILINGS_PER_HOUR"),
 		IVRJurisdiction:       e.Get("IVR_JURISDICTION"),
+		SeparationOfDuties:    e.Get("SEPARATION_OF_DUTIES"),
 	}
 	if cfg.IVRJurisdiction == "" {
 		cfg.IVRJurisdiction = "CA"
@@ -200,7 +205,11 @@ func (h *Handler) me(_ context.Context, c auth.Caller, _ events.APIGatewayV2HTTP
 func problem(err error) (httpapi.Problem, bool) {
 	var rl *requestflow.RateLimitedError
 	var soon *otp.TooSoonError
+	var duty *requestflow.DutyError
 	switch {
+	case errors.As(err, &duty):
+		// Its text names the rule, never a person.
+		return httpapi.Problem{Status: http.StatusForbidden, Message: duty.Error()}, true
 	case errors.Is(err, otp.ErrLocked):
 		return httpapi.Problem{Status: http.StatusLocked,
 			Message: "too many wrong codes: this identifier cannot be verified by code for 24 hours"}, true
