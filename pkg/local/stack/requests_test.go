@@ -46,7 +46,15 @@ type desk struct {
 
 func newDesk(t *testing.T) *desk {
 	t.Helper()
+	return newDeskEnv(t, nil)
+}
+
+// newDeskEnv is newDesk with env over the template's function
+// environment, by function logical ID.
+func newDeskEnv(t *testing.T, env map[string]map[string]string) *desk {
+	t.Helper()
 	opts := stacktest.Options(t)
+	opts.FunctionEnv = env
 	clock := asl.NewManualClock(time.Now().UTC())
 	opts.Clock = clock
 	s := stacktest.Start(t, opts)
