@@ -250,7 +250,7 @@ func (h *Handler) staffView(r requeststore.Request) map[string]any {
 		"id": r.ID, "reference": r.Reference, "type": r.Type, "jurisdiction": r.Jurisdiction, "channel": r.Channel,
 		"status": r.Status, "name": r.Name, "phones": r.Phones, "emails": r.Emails, "customerId": r.CustomerID,
 		"accountNumber": r.Account, "corrections": r.Corrections, "comments": r.Comments, "campaignId": r.CampaignID,
-		"declaration": r.Declaration, "authorizedAgent": r.AuthorizedAgent,
+		"declaration": r.Declaration, "authorizedAgent": r.AuthorizedAgent, "filedBy": r.FiledBy,
 		"receivedAt": r.Received.Format(time.RFC3339), "dueAt": r.Due.String(), "daysLeft": h.desk.DaysLeft(r),
 		"extended": r.Extended, "extendReason": r.ExtendReason, "decision": r.Decision, "appeal": r.Appeal,
 		"reminded": r.Reminded, "escalated": r.Escalated, "result": r.Result, "updatedAt": r.Updated.Format(time.RFC3339),

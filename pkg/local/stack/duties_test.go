@@ -75,6 +75,9 @@ func TestSeparationOfDuties(t *testing.T) {
 	id := out["id"].(string)
 	d.tokens[id] = out["statusToken"].(string)
 	d.waiting(id, requeststore.WaitVerification)
+	if code, out := d.callAs("agent-ben", auth.Agent, http.MethodGet, "/requests/"+id, ""); code != http.StatusOK || out["filedBy"] != "agent-ana" {
+		t.Fatalf("GET the request = %d filedBy %v, want 200 agent-ana: staff see who may not attest", code, out["filedBy"])
+	}
 
 	attest := `{"identifiers":["customerId"],"method":"knowledge-based questions on a call"}`
 	code, out = d.callAs("agent-ana", auth.Agent, http.MethodPost, "/requests/"+id+"/attest", attest)
