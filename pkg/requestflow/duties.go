@@ -61,15 +61,16 @@ const (
 	stepAppeal = "decide_appeal"
 )
 
-// conflicts returns the checks subject fails in taking step on r.
-func conflicts(r requeststore.Request, subject, step string) []string {
+// conflicts returns the checks subject fails in taking step on r, filed
+// by filer.
+func conflicts(r requeststore.Request, filer, subject, step string) []string {
 	var attested bool
 	for _, p := range r.Proofs {
 		if p.Method == requests.ByAttestation && p.By == subject {
 			attested = true
 		}
 	}
-	filed := r.FiledBy != "" && r.FiledBy == subject
+	filed := filer != "" && filer == subject
 	var out []string
 	add := func(ok bool, check string) {
 		if ok {
@@ -97,7 +98,11 @@ func conflicts(r requeststore.Request, subject, step string) []string {
 // check failed there that was not recorded here (an attestation raced
 // in) is refused.
 func (s *Service) separate(ctx context.Context, r requeststore.Request, by requeststore.Actor, step string) (func(requeststore.Request) error, error) {
-	failed := conflicts(r, by.Subject, step)
+	filer, err := s.filer(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	failed := conflicts(r, filer, by.Subject, step)
 	if len(failed) > 0 && !s.WaiveDuties {
 		return nil, &DutyError{Check: failed[0]}
 	}
@@ -109,11 +114,29 @@ func (s *Service) separate(ctx context.Context, r requeststore.Request, by reque
 		}
 	}
 	return func(now requeststore.Request) error {
-		for _, c := range conflicts(now, by.Subject, step) {
+		for _, c := range conflicts(now, filer, by.Subject, step) {
 			if !slices.Contains(failed, c) {
 				return &DutyError{Check: c}
 			}
 		}
 		return nil
 	}, nil
+}
+
+// filer returns who filed r: FiledBy, or for a request filed before it
+// was recorded, the actor of its trail's "received" event ("" if none).
+func (s *Service) filer(ctx context.Context, r requeststore.Request) (string, error) {
+	if r.FiledBy != "" {
+		return r.FiledBy, nil
+	}
+	evs, err := s.Store.Audit.Events(ctx, r.ID)
+	if err != nil {
+		return "", fmt.Errorf("request %s: its filer: %w", r.ID, err)
+	}
+	for _, e := range evs {
+		if e.Action == "received" {
+			return e.Actor, nil
+		}
+	}
+	return "", nil
 }

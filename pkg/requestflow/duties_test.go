@@ -131,6 +131,20 @@ func TestSeparationOfDuties(t *testing.T) {
 		}
 		return checks
 	}
+	t.Run("a request filed before its filer was recorded", func(t *testing.T) {
+		r := prepare(t, "agent-ana", "", "", "attest")
+		r, err := svc.Store.Update(ctx, r.ID, staff("setup", "admin"), "setup", nil, func(r *requeststore.Request) error {
+			r.FiledBy = ""
+			return nil
+		})
+		if err != nil || r.FiledBy != "" {
+			t.Fatalf("clearing FiledBy = %q, %v", r.FiledBy, err)
+		}
+		var de *requestflow.DutyError
+		if err := act(r, staff("agent-ana", "agent"), "attest"); !errors.As(err, &de) || de.Check != "filer_attests" {
+			t.Fatalf("the filer attests = %v, want filer_attests refused: the trail's received event names the filer", err)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name+"/enforced", func(t *testing.T) {
 			svc.WaiveDuties = false

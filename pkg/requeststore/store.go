@@ -52,7 +52,7 @@ type Request struct {
 	// API client, "consumer" for the web form. Attestations record their
 	// own (Proof.By) and decisions theirs (Decision.By); the separation of
 	// duties (requestflow) compares them. Empty on requests filed before it
-	// was recorded, which no filer check can then refuse.
+	// was recorded: their trail's "received" event names the filer.
 	FiledBy string `dynamodbav:"filedBy,omitempty"`
 	// AuthorizedAgent filed for the consumer (CCPA regulations §7063).
 	AuthorizedAgent *requests.AuthorizedAgent `dynamodbav:"authorizedAgent,omitempty"`
