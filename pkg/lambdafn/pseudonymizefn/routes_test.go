@@ -58,9 +58,10 @@ func (f *fakeErasures) Hold(ctx context.Context, id string, r erasure.Request) (
 	return j, err
 }
 
-// Confirm confirms "job-held", which "sup-1" asked for.
+// Confirm confirms "job-held" or the sample events' job, which "sup-1"
+// asked for.
 func (f *fakeErasures) Confirm(_ context.Context, id, by string) (erasure.Job, error) {
-	if id != "job-held" {
+	if id != "job-held" && id != "job-0a1b2c3d4e5f60718293" {
 		return erasure.Job{}, fmt.Errorf("job %s: %w", id, veil.ErrNotFound)
 	}
 	if by == "sup-1" {
