@@ -122,3 +122,14 @@ func (c Caller) Require(roles ...Role) error {
 	}
 	return fmt.Errorf("caller lacks role %v: %w", roles, veil.ErrForbidden)
 }
+
+// ActingRole is the role the caller acts in for an audit record: the
+// strongest of roles it holds, in the order given ("" for none).
+func (c Caller) ActingRole(roles ...Role) string {
+	for _, r := range roles {
+		if c.Has(r) {
+			return string(r)
+		}
+	}
+	return ""
+}

@@ -44,11 +44,14 @@ import (
 // read), completed_with_gaps (verified, but a list could not be read:
 // the coverage names it) or failed (something is left, or an error).
 const (
-	StatusQueued            = "queued"
-	StatusRunning           = "running"
-	StatusCompleted         = "completed"
-	StatusCompletedWithGaps = "completed_with_gaps"
-	StatusFailed            = "failed"
+	StatusQueued = "queued"
+	// StatusAwaitingConfirmation: a staff job outside a privacy request
+	// waits for a second person (Confirm) before it is queued.
+	StatusAwaitingConfirmation = "awaiting_confirmation"
+	StatusRunning              = "running"
+	StatusCompleted            = "completed"
+	StatusCompletedWithGaps    = "completed_with_gaps"
+	StatusFailed               = "failed"
 )
 
 // Operations.
@@ -66,6 +69,8 @@ type Request struct {
 	RequestID string `json:"requestId,omitempty"`
 	// Requester is who started it (a staff subject, or the workflow).
 	Requester string `json:"requester,omitempty"`
+	// Reason is why a staff member runs it outside a privacy request.
+	Reason string `json:"reason,omitempty"`
 	// Operation is Erasure or Correction.
 	Operation string `json:"operation"`
 	// Jurisdiction picks the masking strategy through the policy; Strategy,
@@ -99,9 +104,11 @@ func (r Request) Touches(rec search.Record) bool {
 
 // Job is one erasure or correction as it is recorded: no personal data.
 type Job struct {
-	ID           string                    `json:"jobId"`
-	RequestID    string                    `json:"requestId,omitempty"`
-	Requester    string                    `json:"requester,omitempty"`
+	ID        string `json:"jobId"`
+	RequestID string `json:"requestId,omitempty"`
+	Requester string `json:"requester,omitempty"`
+	// Confirmer is who confirmed a job that awaited confirmation.
+	Confirmer    string                    `json:"confirmer,omitempty"`
 	Operation    string                    `json:"operation"`
 	Strategy     string                    `json:"strategy,omitempty"`
 	Status       string                    `json:"status"`
@@ -359,6 +366,38 @@ func (s *Service) Preview(ctx context.Context, r Request) (Preview, error) {
 // with a *veil.ValidationError for a request that is not valid. A job ID
 // already recorded wraps veil.ErrConflict (its job is returned).
 func (s *Service) Start(ctx context.Context, id string, r Request) (Job, error) {
+	return s.start(ctx, id, r, StatusQueued)
+}
+
+// Hold records a job of r as Start does, but awaiting confirmation: Run
+// refuses it until Confirm queues it.
+func (s *Service) Hold(ctx context.Context, id string, r Request) (Job, error) {
+	return s.start(ctx, id, r, StatusAwaitingConfirmation)
+}
+
+// ErrSameRequester is Confirm's answer to the one who asked for the job.
+var ErrSameRequester = fmt.Errorf("a job is confirmed by someone other than the one who asked for it: %w", veil.ErrForbidden)
+
+// Confirm queues job id, awaiting confirmation, as confirmed by by. It
+// returns an error wrapping veil.ErrNotFound for an unknown job,
+// ErrSameRequester when by asked for it, and one wrapping
+// veil.ErrConflict for a job not awaiting confirmation.
+func (s *Service) Confirm(ctx context.Context, id, by string) (Job, error) {
+	j, err := s.Jobs.Get(ctx, id)
+	if err != nil {
+		return j, err
+	}
+	switch {
+	case j.Status != StatusAwaitingConfirmation:
+		return j, fmt.Errorf("job %s is %s, not awaiting confirmation: %w", id, j.Status, veil.ErrConflict)
+	case by == "" || by == j.Requester:
+		return j, fmt.Errorf("job %s: %w", id, ErrSameRequester)
+	}
+	j.Status, j.Confirmer = StatusQueued, by
+	return j, s.Jobs.Put(ctx, j)
+}
+
+func (s *Service) start(ctx context.Context, id string, r Request, status string) (Job, error) {
 	if !ValidID(id) {
 		return Job{}, veil.Invalid("jobId", "not a valid job ID")
 	}
@@ -383,7 +422,7 @@ func (s *Service) Start(ctx context.Context, id string, r Request) (Job, error) 
 		return Job{}, err
 	}
 	j := Job{ID: id, RequestID: r.RequestID, Requester: r.Requester, Operation: r.Operation, Strategy: strategy,
-		Status: StatusQueued, Identifiers: ids, Objects: []certificate.Object{}, Created: s.now()}
+		Status: status, Identifiers: ids, Objects: []certificate.Object{}, Created: s.now()}
 	if err := s.Jobs.Create(ctx, j); err != nil {
 		if errors.Is(err, veil.ErrConflict) {
 			prev, gerr := s.Jobs.Get(ctx, id)
@@ -408,6 +447,9 @@ func (s *Service) Run(ctx context.Context, id string) (Job, error) {
 	if j.Ended() {
 		// A crash after the end was recorded may have left the input.
 		return j, s.Files.Delete(ctx, InputKey(id))
+	}
+	if j.Status == StatusAwaitingConfirmation {
+		return j, fmt.Errorf("job %s awaits confirmation: %w", id, veil.ErrConflict)
 	}
 	r, err := s.loadInput(ctx, id)
 	if err != nil {

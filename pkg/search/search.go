@@ -761,3 +761,19 @@ func (r Record) WithName(name string) Record {
 	r.name = name
 	return r
 }
+
+// HashPrefixes returns "kind:prefix" for each of ids, the prefix of its
+// key under the active secret (identifiers.HashPrefix): enough to follow
+// an identifier through an audit record without holding its key or
+// value. It fails as Search does for an identifier that is malformed.
+func (s *Service) HashPrefixes(ids []Identifier) ([]string, error) {
+	keys, err := s.keys(ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.kind + ":" + identifiers.HashPrefix(k.key)
+	}
+	return out, nil
+}

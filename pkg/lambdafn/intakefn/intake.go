@@ -111,6 +111,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	}
 	h := New(desk, cfg.IVRJurisdiction)
 	h.Anchorer = &audit.Anchorer{Store: desk.Store.Audit, Bucket: &anchorbucket.Bucket{API: s3.NewFromConfig(awsCfg), Name: cfg.AnchorBucket}}
+	h.Staff = lambdafn.StaffAuditLog(awsCfg, cfg.RequestsTable)
 	return h.Handle, nil
 }
 
@@ -124,6 +125,9 @@ type Handler struct {
 	// Anchorer anchors the audit chains, on the hourly schedule and when a
 	// request closes; nil leaves them unanchored (tests of other parts).
 	Anchorer *audit.Anchorer
+	// Staff lists the staff actions on the record (GET /audit); nil
+	// answers 500 (tests of other parts).
+	Staff StaffActions
 }
 
 // New returns a Handler that files and steers privacy requests with desk
@@ -133,6 +137,7 @@ func New(desk *requestflow.Service, jurisdiction string) *Handler {
 	h := &Handler{desk: desk, connectJurisdiction: jurisdiction}
 	routes := h.requestRoutes()
 	routes["GET /me"] = httpapi.Route{Roles: auth.Roles, Serve: h.me}
+	routes["GET /audit"] = httpapi.Route{Roles: []auth.Role{auth.Auditor, auth.Admin}, Serve: h.staffAudit}
 	h.router = &httpapi.Router{Routes: routes, Problems: problem}
 	return h
 }

@@ -54,6 +54,7 @@ func withCaller(t *testing.T, route string, claims map[string]string) json.RawMe
 // deciding, auditors and admins reading trails and reports, external
 // systems filing with the client-credentials grant.
 var routeAccess = map[string]lambdafntest.Access{
+	"GET /audit":                   {Roles: []auth.Role{auth.Auditor, auth.Admin}},
 	"GET /me":                      {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin, auth.Auditor}},
 	"POST /requests":               {},
 	"POST /requests/agent":         {Roles: []auth.Role{auth.Agent, auth.Supervisor, auth.Admin}},

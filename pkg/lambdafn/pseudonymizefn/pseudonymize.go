@@ -78,6 +78,9 @@ type Handler struct {
 	Erasures Erasures
 	Invoker  Invoker
 	Self     string
+	// Staff records the staff routes' actions (nil: not recorded, for
+	// tests of other parts).
+	Staff lambdafn.StaffLog
 }
 
 // router is the function's routes.
@@ -88,6 +91,8 @@ func (h *Handler) router() *httpapi.Router {
 		"POST /pseudonymize":        {Roles: staff, Serve: h.startErasure},
 		"POST /corrections":         {Roles: staff, Serve: h.startCorrection},
 		"GET /pseudonymize/{jobId}": {Roles: staff, Serve: h.getJob},
+		// The second person's confirmation of a job outside a request.
+		"POST /pseudonymize/{jobId}/confirm": {Roles: staff, Serve: h.confirmJob},
 	}}
 }
 
@@ -116,7 +121,7 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	store := lambdafn.RequestStore(awsCfg, cfg.Erasure.RequestsTable)
 	optOuts := &requestflow.OptOuts{Store: store, Suppressions: suppression.New(dynamodb.NewFromConfig(awsCfg), cfg.Erasure.IndexTable), Hasher: hasher}
 	return (&Handler{Jobs: svc, Requests: store, OptOuts: optOuts, Erasures: ErasureService{svc},
-		Invoker: lambda.NewFromConfig(awsCfg), Self: cfg.Self}).Handle, nil
+		Invoker: lambda.NewFromConfig(awsCfg), Self: cfg.Self, Staff: lambdafn.StaffAuditLog(awsCfg, cfg.Erasure.RequestsTable)}).Handle, nil
 }
 
 // Handle answers an API Gateway HTTP API (payload 2.0) request with an

@@ -52,6 +52,24 @@ func (f *fakeErasures) Start(_ context.Context, id string, r erasure.Request) (e
 	return erasure.Job{ID: id, Operation: r.Operation, Status: erasure.StatusQueued, Requester: r.Requester}, nil
 }
 
+func (f *fakeErasures) Hold(ctx context.Context, id string, r erasure.Request) (erasure.Job, error) {
+	j, err := f.Start(ctx, id, r)
+	j.Status = erasure.StatusAwaitingConfirmation
+	return j, err
+}
+
+// Confirm confirms "job-held" or the sample events' job, which "sup-1"
+// asked for.
+func (f *fakeErasures) Confirm(_ context.Context, id, by string) (erasure.Job, error) {
+	if id != "job-held" && id != "job-0a1b2c3d4e5f60718293" {
+		return erasure.Job{}, fmt.Errorf("job %s: %w", id, veil.ErrNotFound)
+	}
+	if by == "sup-1" {
+		return erasure.Job{}, erasure.ErrSameRequester
+	}
+	return erasure.Job{ID: id, Operation: erasure.Erasure, Status: erasure.StatusQueued, Requester: "sup-1", Confirmer: by}, nil
+}
+
 func (f *fakeErasures) Get(_ context.Context, id string) (erasure.Job, error) {
 	switch id {
 	case "job-done":
@@ -98,7 +116,7 @@ func withCaller(t *testing.T, route string, claims map[string]string) events.API
 	t.Helper()
 	ev := lambdafntest.Request(t, "pseudonymize/apigw-post-pseudonymize.json", route, claims)
 	ev.PathParameters = map[string]string{"jobId": "job-done"}
-	ev.Body = `{"phones":["(212) 555-0147"]}`
+	ev.Body = `{"reason":"list owner asked","phones":["(212) 555-0147"]}`
 	return ev
 }
 
@@ -126,8 +144,8 @@ func roleClaims(r auth.Role) map[string]string {
 // refused before anything is previewed, recorded or invoked.
 func TestJobRoutesRefuseNonStaff(t *testing.T) {
 	bodies := map[string]string{
-		"POST /pseudonymize":        `{"phones":["(212) 555-0147"],"confirm":true}`,
-		"POST /corrections":         `{"phones":["(212) 555-0147"],"set":{"email":"new@example.com"},"confirm":true}`,
+		"POST /pseudonymize":        `{"phones":["(212) 555-0147"],"requestId":"r-1","confirm":true}`,
+		"POST /corrections":         `{"phones":["(212) 555-0147"],"set":{"email":"new@example.com"},"requestId":"r-1","confirm":true}`,
 		"GET /pseudonymize/{jobId}": ``,
 	}
 	callers := map[string]map[string]string{"anonymous": nil}
@@ -196,7 +214,7 @@ func TestConfirmedJobs(t *testing.T) {
 	for _, tc := range []struct {
 		route, body, operation string
 	}{
-		{"POST /pseudonymize", `{"emails":["a@example.com"],"strategy":"redact","confirm":true}`, erasure.Erasure},
+		{"POST /pseudonymize", `{"emails":["a@example.com"],"strategy":"redact","requestId":"r-3","confirm":true}`, erasure.Erasure},
 		{"POST /corrections", `{"customerIds":["C-9"],"set":{"email":"new@example.com","last_name":"Ortega-Ruiz"},"requestId":"r-7","confirm":true}`, erasure.Correction},
 	} {
 		t.Run(tc.route, func(t *testing.T) {
@@ -247,7 +265,7 @@ func TestConfirmedJobs(t *testing.T) {
 func TestInvokeFailureIs500(t *testing.T) {
 	inv := &fakeInvoker{err: errors.New("AccessDeniedException: not authorized to perform lambda:InvokeFunction")}
 	resp := call(t, newRoutes(&fakeErasures{}, inv), "POST /pseudonymize", supervisor, func(ev *events.APIGatewayV2HTTPRequest) {
-		ev.Body = `{"phones":["(212) 555-0147"],"confirm":true}`
+		ev.Body = `{"phones":["(212) 555-0147"],"requestId":"r-1","confirm":true}`
 	})
 	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(resp.Body, "lambda:") {
 		t.Fatalf("status = %d %s, want 500 without the error's text", resp.StatusCode, resp.Body)
@@ -272,10 +290,10 @@ func TestJobBodiesRejected(t *testing.T) {
 		{"wrong type", "POST /pseudonymize", `{"phones":["1"],"confirm":"yes"}`, "body"},
 		{"two objects", "POST /pseudonymize", `{"phones":["1"]}{"confirm":true}`, "body"},
 		{"trailing bracket", "POST /pseudonymize", `{"phones":["1"]}]`, "body"},
-		{"long jurisdiction", "POST /pseudonymize", `{"phones":["1"],"jurisdiction":"` + strings.Repeat("x", 65) + `"}`, "jurisdiction"},
+		{"long jurisdiction", "POST /pseudonymize", `{"reason":"test","phones":["1"],"jurisdiction":"` + strings.Repeat("x", 65) + `"}`, "jurisdiction"},
 		{"request ID with a slash", "POST /pseudonymize", `{"phones":["1"],"requestId":"../r"}`, "requestId"},
-		{"correction without set", "POST /corrections", `{"phones":["1"],"confirm":true}`, "set"},
-		{"correction with an empty set", "POST /corrections", `{"phones":["1"],"set":{}}`, "set"},
+		{"correction without set", "POST /corrections", `{"reason":"test","phones":["1"],"confirm":true}`, "set"},
+		{"correction with an empty set", "POST /corrections", `{"reason":"test","phones":["1"],"set":{}}`, "set"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,11 +328,11 @@ func TestErasureValidationIs400(t *testing.T) {
 	tests := []struct {
 		name, route, body, field string
 	}{
-		{"new phone does not parse", "POST /corrections", `{"emails":["a@example.com"],"set":{"phone":"12"}}`, "set.phone"},
-		{"new email is not one", "POST /corrections", `{"emails":["a@example.com"],"set":{"email":"not mail"},"confirm":true}`, "set.email"},
-		{"not a kind", "POST /corrections", `{"emails":["a@example.com"],"set":{"favourite_color":"red"}}`, "set"},
-		{"identifier does not parse", "POST /pseudonymize", `{"phones":["12"]}`, "phones[0]"},
-		{"unknown strategy", "POST /pseudonymize", `{"phones":["(212) 555-0147"],"strategy":"shred","confirm":true}`, "strategy"},
+		{"new phone does not parse", "POST /corrections", `{"reason":"test","emails":["a@example.com"],"set":{"phone":"12"}}`, "set.phone"},
+		{"new email is not one", "POST /corrections", `{"reason":"test","emails":["a@example.com"],"set":{"email":"not mail"},"confirm":true}`, "set.email"},
+		{"not a kind", "POST /corrections", `{"reason":"test","emails":["a@example.com"],"set":{"favourite_color":"red"}}`, "set"},
+		{"identifier does not parse", "POST /pseudonymize", `{"reason":"test","phones":["12"]}`, "phones[0]"},
+		{"unknown strategy", "POST /pseudonymize", `{"reason":"test","phones":["(212) 555-0147"],"strategy":"shred","confirm":true}`, "strategy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -462,7 +480,7 @@ func FuzzPseudonymizeBody(f *testing.F) {
 
 // TestRouteSet: the function serves the job routes, and only them.
 func TestRouteSet(t *testing.T) {
-	want := []string{"GET /pseudonymize/{jobId}", "POST /corrections", "POST /pseudonymize"}
+	want := []string{"GET /pseudonymize/{jobId}", "POST /corrections", "POST /pseudonymize", "POST /pseudonymize/{jobId}/confirm"}
 	if got := slices.Sorted(maps.Keys(newRoutes(&fakeErasures{}, &fakeInvoker{}).RouteKeys())); !slices.Equal(got, want) {
 		t.Fatalf("routes = %v, want %v", got, want)
 	}
@@ -534,4 +552,41 @@ func (fakeJobs) Run(_ context.Context, id string) (erasure.Job, error) {
 
 func (fakeJobs) Abandon(_ context.Context, id, reason string) (erasure.Job, error) {
 	return erasure.Job{ID: id, Status: erasure.StatusFailed, Error: reason}, nil
+}
+
+// A confirmed job outside a privacy request waits for a second person:
+// held, not invoked; its requester's confirmation is 403, another
+// supervisor's 202 and the job is invoked.
+func TestTwoPersonConfirmation(t *testing.T) {
+	e, inv := &fakeErasures{}, &fakeInvoker{}
+	h := newRoutes(e, inv)
+	resp := call(t, h, "POST /pseudonymize", roleClaims(auth.Supervisor), func(ev *events.APIGatewayV2HTTPRequest) {
+		ev.Body = `{"phones":["(212) 555-0147"],"reason":"list owner asked","confirm":true}`
+	})
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(resp.Body, `"status":"awaiting_confirmation"`) {
+		t.Fatalf("POST /pseudonymize = %d %s, want 202 awaiting_confirmation", resp.StatusCode, resp.Body)
+	}
+	if len(inv.calls) != 0 {
+		t.Fatalf("invocations = %d, want 0 before the confirmation", len(inv.calls))
+	}
+	for _, tc := range []struct {
+		name    string
+		claims  map[string]string
+		status  int
+		invokes int
+	}{
+		{"the requester", map[string]string{"sub": "sup-1", "cognito:groups": "[supervisor]"}, http.StatusForbidden, 0},
+		{"an agent", map[string]string{"sub": "agent-2", "cognito:groups": "[agent]"}, http.StatusForbidden, 0},
+		{"another supervisor", map[string]string{"sub": "sup-2", "cognito:groups": "[supervisor]"}, http.StatusAccepted, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := call(t, h, "POST /pseudonymize/{jobId}/confirm", tc.claims, func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.PathParameters = map[string]string{"jobId": "job-held"}
+				ev.Body = ""
+			})
+			if resp.StatusCode != tc.status || len(inv.calls) != tc.invokes {
+				t.Fatalf("confirm = %d %s with %d invocations, want %d with %d", resp.StatusCode, resp.Body, len(inv.calls), tc.status, tc.invokes)
+			}
+		})
+	}
 }

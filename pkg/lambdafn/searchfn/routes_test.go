@@ -31,7 +31,7 @@ func newRoutes(s Searcher, sc SuppressionChecker) *Handler {
 func withCaller(t *testing.T, route string, claims map[string]string) json.RawMessage {
 	t.Helper()
 	ev := lambdafntest.Request(t, "search/apigw-get-search.json", route, claims)
-	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com"
+	ev.RawQueryString = "phone=%28212%29+555-0147&email=a%40example.com&reason=list+owner+asked"
 	ev.PathParameters = map[string]string{"key": "campaigns/a/list.csv/scrub"}
 	ev.Body = `{"phones":["(212) 555-0147"]}`
 	b, err := json.Marshal(ev)

@@ -109,6 +109,23 @@ type Handler struct {
 	leadsBucket string
 	scrub       ScrubReports
 	router      *httpapi.Router
+	// staff, when set, records each staff search (nil: tests of other
+	// parts).
+	staff *staffLog
+}
+
+// staffLog is where staff searches are recorded, and how their
+// identifiers are hashed for the record.
+type staffLog struct {
+	log      lambdafn.StaffLog
+	prefixes func([]search.Identifier) ([]string, error)
+}
+
+// WithStaffLog records each staff search in log, its identifiers as
+// prefixes gives them (search.Service.HashPrefixes), and returns h.
+func (h *Handler) WithStaffLog(log lambdafn.StaffLog, prefixes func([]search.Identifier) ([]string, error)) *Handler {
+	h.staff = &staffLog{log: log, prefixes: prefixes}
+	return h
 }
 
 // New returns a Handler writing records to files and reading requests
@@ -158,7 +175,8 @@ func Build(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	reports := Reports{Manifests: indexstore.New(ddb, cfg.Search.IndexTable), Scrubs: &suppression.Reports{API: ddb, Table: cfg.Search.IndexTable}}
 	files := cfg.Exports.Files(s3.NewFromConfig(awsCfg, objectstore.ClientOptions))
-	h := New(svc, files, lambdafn.RequestStore(awsCfg, cfg.RequestsTable)).WithRoutes(checker, cfg.LeadsBucket, reports)
+	h := New(svc, files, lambdafn.RequestStore(awsCfg, cfg.RequestsTable)).WithRoutes(checker, cfg.LeadsBucket, reports).
+		WithStaffLog(lambdafn.StaffAuditLog(awsCfg, cfg.RequestsTable), svc.HashPrefixes)
 	h.router.Dialers = cfg.Dialers
 	return h.Handle, nil
 }

@@ -6,25 +6,43 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/veil-privacy/veil/pkg/audit"
 	"github.com/veil-privacy/veil/pkg/auth"
+	"github.com/veil-privacy/veil/pkg/lambdafn"
 	"github.com/veil-privacy/veil/pkg/lambdafn/httpapi"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // searchRows serves GET /search?phone=&email=&customerId=&accountNumber=,
-// each parameter repeatable.
+// each parameter repeatable, with a reason= or the requestId= the search
+// answers. The search is on the record (the staff log) before it answers.
 func (h *Handler) searchRows(ctx context.Context, c auth.Caller, req events.APIGatewayV2HTTPRequest) (any, error) {
 	ids, err := SearchQuery(req.RawQueryString)
+	if err != nil {
+		return nil, err
+	}
+	requestID, reason, err := Purpose(req.RawQueryString)
 	if err != nil {
 		return nil, err
 	}
 	res, err := h.search.Search(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	if h.staff != nil {
+		hashed, err := h.staff.prefixes(ids)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := h.staff.log.Record(ctx, lambdafn.StaffAction(c, "search", requestID, reason, hashed,
+			map[string]string{"records": fmt.Sprint(len(res.Records))})); err != nil {
+			return nil, err
+		}
 	}
 	prefixes := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -52,9 +70,12 @@ func SearchQuery(raw string) ([]search.Identifier, error) {
 	sort.Strings(names)
 	var ids []search.Identifier
 	for _, name := range names {
+		if name == "reason" || name == "requestId" {
+			continue // Purpose reads them
+		}
 		kind, ok := search.ParseKind(name)
 		if !ok {
-			return nil, veil.Invalid(name, "unknown parameter; use phone, email, customerId or accountNumber")
+			return nil, veil.Invalid(name, "unknown parameter; use phone, email, customerId, accountNumber, reason or requestId")
 		}
 		for i, v := range q[name] {
 			ids = append(ids, search.Identifier{Field: fmt.Sprintf("%s[%d]", name, i), Kind: kind, Value: v})
@@ -67,4 +88,17 @@ func SearchQuery(raw string) ([]search.Identifier, error) {
 		return nil, veil.Invalid("query", "at most %d identifiers per search", httpapi.MaxIdentifiers)
 	}
 	return ids, nil
+}
+
+// Purpose reads why a staff search runs from its query string: the
+// requestId= it answers or a reason=. It returns a *veil.ValidationError
+// on "reason" for neither, on "requestId" for one that is malformed
+// (audit.Justify).
+func Purpose(raw string) (requestID, reason string, err error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "", "", veil.Invalid("query", "malformed query string")
+	}
+	requestID, reason = q.Get("requestId"), strings.TrimSpace(q.Get("reason"))
+	return requestID, reason, audit.Justify(requestID, reason)
 }

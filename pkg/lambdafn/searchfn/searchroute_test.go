@@ -83,10 +83,13 @@ func TestSearchRoute(t *testing.T) {
 		wantStatus int
 		wantRows   int
 	}{
-		{name: "found", query: "phone=2125550147&email=a%40example.com", wantStatus: 200, wantRows: 2},
-		{name: "no identifiers", query: "", wantStatus: 400},
-		{name: "invalid value", query: "phone=x", searchErr: veil.Invalid("phone[0]", "not a valid phone"), wantStatus: 400},
-		{name: "store down", query: "phone=1", searchErr: errors.New("dynamodb: throttled"), wantStatus: 500},
+		{name: "found", query: "phone=2125550147&email=a%40example.com&reason=list+owner+asked", wantStatus: 200, wantRows: 2},
+		{name: "for a request", query: "phone=2125550147&requestId=r-2026-0042", wantStatus: 200, wantRows: 1},
+		{name: "no reason", query: "phone=2125550147", wantStatus: 400},
+		{name: "blank reason", query: "phone=2125550147&reason=+++", wantStatus: 400},
+		{name: "no identifiers", query: "reason=x", wantStatus: 400},
+		{name: "invalid value", query: "phone=x&reason=x", searchErr: veil.Invalid("phone[0]", "not a valid phone"), wantStatus: 400},
+		{name: "store down", query: "phone=1&reason=x", searchErr: errors.New("dynamodb: throttled"), wantStatus: 500},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

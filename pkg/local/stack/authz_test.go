@@ -98,9 +98,12 @@ var authzTable = []struct {
 		[7]int{401, 403, 403, 404, 404, 403, 401}},
 	{"GET /reports/metrics", "GET", "/reports/metrics?year=2026", "",
 		[7]int{401, 403, 403, 200, 200, 403, 401}},
+	// The staff actions on the record: auditors' and admins'.
+	{"GET /audit", "GET", "/audit?from=2026-01-01&to=2026-01-02", "",
+		[7]int{401, 403, 403, 200, 200, 403, 401}},
 
 	// Finding a consumer, and the checks before a call.
-	{"GET /search", "GET", "/search?phone=2125550147", "",
+	{"GET /search", "GET", "/search?phone=2125550147&reason=authz+table", "",
 		[7]int{401, 403, 200, 200, 403, 403, 401}},
 	{"POST /suppression/check", "POST", "/suppression/check", `{"phones":["2125550147"]}`,
 		[7]int{401, 200, 200, 200, 403, 403, 401}},
@@ -121,11 +124,14 @@ var authzTable = []struct {
 		[7]int{403, 403, 403, 403, 403, 403, 403}},
 
 	// Erasure and correction (without "confirm": what the job would do).
-	{"POST /pseudonymize", "POST", "/pseudonymize", `{"phones":["2125550147"],"jurisdiction":"CCPA"}`,
+	{"POST /pseudonymize", "POST", "/pseudonymize", `{"phones":["2125550147"],"jurisdiction":"CCPA","reason":"authz table"}`,
 		[7]int{401, 403, 200, 200, 403, 403, 401}},
-	{"POST /corrections", "POST", "/corrections", `{"emails":["web@example.com"],"set":{"email":"web2@example.com"}}`,
+	{"POST /corrections", "POST", "/corrections", `{"emails":["web@example.com"],"set":{"email":"web2@example.com"},"reason":"authz table"}`,
 		[7]int{401, 403, 200, 200, 403, 403, 401}},
 	{"GET /pseudonymize/{jobId}", "GET", "/pseudonymize/" + noJob, "",
+		[7]int{401, 403, 404, 404, 403, 403, 401}},
+	// A second person's confirmation: supervisors' and admins'.
+	{"POST /pseudonymize/{jobId}/confirm", "POST", "/pseudonymize/" + noJob + "/confirm", "",
 		[7]int{401, 403, 404, 404, 403, 403, 401}},
 }
 

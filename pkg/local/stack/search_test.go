@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/veil-privacy/veil/pkg/auth"
@@ -57,8 +58,62 @@ func TestUploadThenSearch(t *testing.T) {
 }
 
 // getSearch calls GET /search?query as role ("" for an anonymous caller,
-// with no token) and returns the status code and body.
+// with no token), with a reason unless query names one or a request, and
+// returns the status code and body.
 func getSearch(t *testing.T, s *stack.Stack, role auth.Role, query string) (int, []byte) {
 	t.Helper()
+	if !strings.Contains(query, "reason=") && !strings.Contains(query, "requestId=") {
+		query += "&reason=test+of+the+search+path"
+	}
 	return apiCall(t, s, http.MethodGet, "/search?"+query, role, "")
+}
+
+// TestStaffSearchIsOnTheRecord: a search without a reason or a request is
+// refused (400 naming reason) and leaves nothing; one with a reason is in
+// GET /audit for an auditor, with the searcher, the reason and the
+// identifier as a hash prefix, never its value; a supervisor cannot read
+// the log.
+func TestStaffSearchIsOnTheRecord(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options(t))
+	code, body := apiCall(t, s, http.MethodGet, "/search?phone=%28212%29+555-0147", auth.Supervisor, "")
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "reason") {
+		t.Fatalf("GET /search without a reason = %d %s, want 400 naming reason", code, body)
+	}
+	code, body = apiCall(t, s, http.MethodGet, "/search?phone=%28212%29+555-0147&reason=caller+asked+on+ticket+4411", auth.Supervisor, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /search with a reason = %d %s, want 200", code, body)
+	}
+	if code, body := apiCall(t, s, http.MethodGet, "/audit", auth.Supervisor, ""); code != http.StatusForbidden {
+		t.Fatalf("GET /audit as supervisor = %d %s, want 403", code, body)
+	}
+	code, body = apiCall(t, s, http.MethodGet, "/audit", auth.Auditor, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /audit as auditor = %d %s, want 200", code, body)
+	}
+	if strings.Contains(string(body), "555-0147") || strings.Contains(string(body), "2125550147") {
+		t.Fatalf("GET /audit = %s, holds the phone number itself", body)
+	}
+	var got struct {
+		Actions []struct {
+			Actor, Role, Action, Reason, RequestID string
+			Identifiers                            []string
+		}
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("GET /audit = %s: %v", body, err)
+	}
+	searches := 0
+	for _, a := range got.Actions {
+		if a.Action != "search" {
+			continue
+		}
+		searches++
+		if a.Actor != "dev-supervisor" || a.Role != "supervisor" || a.Reason != "caller asked on ticket 4411" ||
+			len(a.Identifiers) != 1 || !strings.HasPrefix(a.Identifiers[0], "phone:") {
+			t.Errorf("search on the record = %+v, want dev-supervisor as supervisor, the reason, one phone as a hash prefix", a)
+		}
+	}
+	if searches != 1 {
+		t.Fatalf("GET /audit lists %d searches in %s, want the one with a reason", searches, body)
+	}
 }
