@@ -103,7 +103,7 @@ func TestRealTemplateFunctions(t *testing.T) {
 			t.Errorf("route %+v, want a %s route with method, path and the %s authorizer", rt, fn, want)
 		}
 	}
-	if want := (Route{Function: "PseudonymizeFunction", Method: "POST", Path: "/corrections", Authorizer: "CognitoJWT"}); routes[0] != want {
+	if want := (Route{Function: "IntakeFunction", Method: "GET", Path: "/audit", Authorizer: "CognitoJWT"}); routes[0] != want {
 		t.Errorf("Routes()[0] = %+v, want %+v (sorted by path)", routes[0], want)
 	}
 }
