@@ -148,6 +148,9 @@ type JobStore interface {
 	Create(ctx context.Context, j Job) error
 	Get(ctx context.Context, id string) (Job, error)
 	Put(ctx context.Context, j Job) error
+	// Advance records j only while the stored job's status is from; a job
+	// that moved on wraps veil.ErrConflict.
+	Advance(ctx context.Context, j Job, from string) error
 }
 
 // FileStore is the exports bucket: the job's input and certificate.
@@ -394,7 +397,8 @@ func (s *Service) Confirm(ctx context.Context, id, by string) (Job, error) {
 		return j, fmt.Errorf("job %s: %w", id, ErrSameRequester)
 	}
 	j.Status, j.Confirmer = StatusQueued, by
-	return j, s.Jobs.Put(ctx, j)
+	// Conditional: two confirmations at once start the job once.
+	return j, s.Jobs.Advance(ctx, j, StatusAwaitingConfirmation)
 }
 
 func (s *Service) start(ctx context.Context, id string, r Request, status string) (Job, error) {

@@ -28,6 +28,7 @@ import (
 	"github.com/veil-privacy/veil/pkg/objectstore"
 	"github.com/veil-privacy/veil/pkg/search"
 	"github.com/veil-privacy/veil/pkg/suppression"
+	"github.com/veil-privacy/veil/pkg/veil"
 )
 
 // env is a local stack and the erasure service PseudonymizeFunction builds
@@ -557,5 +558,52 @@ func TestUnreadableVersionFailsTheJob(t *testing.T) {
 	j, err = e.svc.Run(ctx, j.ID)
 	if err != nil || j.Status != erasure.StatusFailed || !strings.Contains(j.Error, "s3://"+e.bucket+"/"+key) || j.Certificate == nil {
 		t.Fatalf("job = %+v, %v; want failed naming %s, with its certificate", j, err, key)
+	}
+}
+
+// TestConfirmOnceWhenTwoConfirmAtOnce: a job held for a second person is
+// confirmed by one of two supervisors confirming at the same moment (real
+// goroutines against the Requests table); the other is told it moved on,
+// and the one who asked cannot confirm at all.
+func TestConfirmOnceWhenTwoConfirmAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	req := erasure.Request{Operation: erasure.Erasure, Identifiers: rosa[:1], Requester: "sup-ann", Reason: "ticket 77"}
+	j, err := e.svc.Hold(ctx, erasure.NewID(), req)
+	if err != nil || j.Status != erasure.StatusAwaitingConfirmation {
+		t.Fatalf("Hold = %+v, %v; want a job awaiting confirmation", j, err)
+	}
+	if _, err := e.svc.Confirm(ctx, j.ID, "sup-ann"); !errors.Is(err, erasure.ErrSameRequester) {
+		t.Fatalf("Confirm by the requester error = %v, want ErrSameRequester", err)
+	}
+	confirmers := []string{"sup-bea", "adm-cal"}
+	errs := make([]error, len(confirmers))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, who := range confirmers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = e.svc.Confirm(ctx, j.ID, who)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var won []string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won = append(won, confirmers[i])
+		case !errors.Is(err, veil.ErrConflict):
+			t.Fatalf("Confirm by %s error = %v, want nil or a conflict", confirmers[i], err)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("confirmed by %v, want exactly one of %v", won, confirmers)
+	}
+	got, err := e.svc.Jobs.Get(ctx, j.ID)
+	if err != nil || got.Status != erasure.StatusQueued || got.Confirmer != won[0] {
+		t.Fatalf("job = %+v, %v; want queued, confirmed by %s", got, err, won[0])
 	}
 }

@@ -100,6 +100,31 @@ func (s *Jobs) Put(ctx context.Context, j Job) error {
 	return nil
 }
 
+// Advance records j only while the stored job's status is still from: of
+// two callers moving a job on at once (two confirmations), one wins and
+// the other's error wraps veil.ErrConflict.
+func (s *Jobs) Advance(ctx context.Context, j Job, from string) error {
+	item, err := s.item(j)
+	if err != nil {
+		return err
+	}
+	vals, err := attributevalue.MarshalMap(map[string]any{":from": from})
+	if err != nil {
+		return err
+	}
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression:       aws.String("#s = :from"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: vals})
+	if dynamo.ConditionFailed(err) {
+		return fmt.Errorf("job %s is no longer %s: %w", j.ID, from, veil.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
 // Get returns job id; an unknown one wraps veil.ErrNotFound.
 func (s *Jobs) Get(ctx context.Context, id string) (Job, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), ConsistentRead: aws.Bool(true),
