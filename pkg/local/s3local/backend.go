@@ -56,6 +56,8 @@ type Backend struct {
 	dir     string
 	journal *os.File
 	clock   *replayClock
+	// lockNow, when set, is the clock Object Lock retention is judged by.
+	lockNow func() time.Time
 	notify  func(Notification)
 	lastSeq uint64
 	// pause, when set (by tests), runs between the s3mem steps of one

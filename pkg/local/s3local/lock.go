@@ -118,6 +118,16 @@ func (b *Backend) setLock(bucket string, rule lockRule) error {
 // the put's headers (in meta, as gofakes3 keeps every X-Amz-* header),
 // else the bucket's default; ok is false when it gets none. The caller
 // holds b.mu.
+// lockTime is the time a retention is judged against: the wall clock, or a
+// test's (lockNow), so that a retention's end is reached without waiting
+// for it.
+func (b *Backend) lockTime() time.Time {
+	if b.lockNow != nil {
+		return b.lockNow()
+	}
+	return time.Now()
+}
+
 func (b *Backend) retentionFor(bucket string, meta map[string]string, now time.Time) (retention, bool, error) {
 	rule, locked := b.locks[bucket]
 	mode, until := "", ""
@@ -175,7 +185,7 @@ func (b *Backend) Retention(bucket, key, version string) (mode string, until tim
 // bypass is x-amz-bypass-governance-retention. The caller holds b.mu.
 func (b *Backend) locked(bucket, key, version string, bypass bool) error {
 	r, ok := b.retained[lockRef{bucket, key, version}]
-	if !ok || !r.Until.After(time.Now()) || (r.Mode == ModeGovernance && bypass) {
+	if !ok || !r.Until.After(b.lockTime()) || (r.Mode == ModeGovernance && bypass) {
 		return nil
 	}
 	return errAccessDenied
@@ -199,7 +209,7 @@ func (b *Backend) PutRetention(bucket, key, version string, r retention, bypass 
 		return err
 	}
 	ref := lockRef{bucket, key, version}
-	if old, ok := b.retained[ref]; ok && old.Until.After(time.Now()) {
+	if old, ok := b.retained[ref]; ok && old.Until.After(b.lockTime()) {
 		shorter := r.Until.Before(old.Until)
 		switch {
 		case old.Mode == ModeCompliance && (shorter || r.Mode != ModeCompliance):
