@@ -90,12 +90,7 @@ func call(t *testing.T, h *Handler, route string, claims map[string]string, edit
 	if edit != nil {
 		edit(&ev)
 	}
-	raw, _ := json.Marshal(ev)
-	out, err := h.Handle(context.Background(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.(events.APIGatewayV2HTTPResponse)
+	return lambdafntest.Invoke(t, h.Handle, ev)
 }
 
 var supervisor = map[string]string{"sub": "u-sup", "cognito:groups": "[supervisor]"}

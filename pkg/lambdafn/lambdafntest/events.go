@@ -3,6 +3,7 @@
 package lambdafntest
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -134,4 +135,23 @@ func Want(a Access, claims map[string]string, ok, public int) int {
 		}
 	}
 	return 403
+}
+
+// Invoke hands ev to a function's Handle as the Lambda runtime would (its
+// JSON) and returns the HTTP response it answers; a handler error fails t.
+func Invoke(t *testing.T, handle func(context.Context, json.RawMessage) (any, error), ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := handle(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, ok := out.(events.APIGatewayV2HTTPResponse)
+	if !ok {
+		t.Fatalf("Handle answered %T, want an HTTP response", out)
+	}
+	return resp
 }

@@ -50,12 +50,7 @@ func call(t *testing.T, h *Handler, route string, claims map[string]string, edit
 	if edit != nil {
 		edit(&ev)
 	}
-	raw, _ := json.Marshal(ev)
-	out, err := h.Handle(context.Background(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.(events.APIGatewayV2HTTPResponse)
+	return lambdafntest.Invoke(t, h.Handle, ev)
 }
 
 // routeAccess is who may call SearchFunction's routes, written by hand from
